@@ -7,10 +7,10 @@ cd "$(dirname "$0")/.."
 
 IMAGE_REPO=${WSN_IMAGE_REPO:-websocket-nginx/debian}
 RELEASES=${WSN_RELEASES:-"bookworm trixie"}
-# Packages every test container needs: systemd as PID 1, python3 for Ansible.
-INCLUDE=systemd,systemd-sysv,python3,python3-apt,ca-certificates,iproute2,procps
+# Packages every test container needs: systemd as PID 1, python3 (and sudo for become) for Ansible.
+INCLUDE=systemd,systemd-sysv,python3,python3-apt,sudo,ca-certificates,iproute2,procps
 # Bump when INCLUDE or the build changes, so stale images are rebuilt.
-IMAGE_REVISION=1
+IMAGE_REVISION=2
 
 die() { echo "setup-docker: ERROR: $*" >&2; exit 1; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }

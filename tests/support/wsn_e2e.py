@@ -1,0 +1,67 @@
+"""Helpers for the end-to-end tests and the demo: real containers, real nginx, real WebSockets.
+
+Everything here talks to loopback only: container ports are published on 127.0.0.1 and looked
+up through the Docker API.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import urllib.request
+from pathlib import Path
+
+import docker
+from websockets.sync.client import connect as _ws_connect
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def published_address(container: str, port: int = 80) -> tuple[str, int]:
+    """The 127.0.0.1 address where docker publishes a container's port."""
+    client = docker.from_env()
+    try:
+        bindings = client.containers.get(container).ports.get(f"{port}/tcp") or []
+    finally:
+        client.close()
+    for binding in bindings:
+        if binding["HostIp"] in ("127.0.0.1", ""):
+            return "127.0.0.1", int(binding["HostPort"])
+    raise LookupError(f"container {container} does not publish port {port} on 127.0.0.1")
+
+
+def base_url(container: str, scheme: str = "http", port: int = 80) -> str:
+    host, host_port = published_address(container, port)
+    return f"{scheme}://{host}:{host_port}"
+
+
+def ws_connect(url: str, **kwargs):
+    """A WebSocket client with no keepalive pings, so idle really means idle."""
+    kwargs.setdefault("max_size", None)
+    kwargs.setdefault("open_timeout", 10)
+    kwargs.setdefault("close_timeout", 5)
+    kwargs.setdefault("ping_interval", None)
+    kwargs.setdefault("proxy", None)  # loopback only, whatever *_PROXY says
+    kwargs.setdefault("compression", None)  # frames cross nginx at full size
+    return _ws_connect(url, **kwargs)
+
+
+def http_get(url: str, headers: dict[str, str] | None = None, timeout: float = 10):
+    """GET that returns (status, headers, body) for error statuses too."""
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read()
+
+
+def run_playbook(playbook: str | Path, *args: str, extra_vars: dict | None = None,
+                 inventory: str | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run ansible-playbook against the molecule inventory (or the one given)."""
+    inventory = inventory or os.environ["MOLECULE_INVENTORY_FILE"]
+    command = ["ansible-playbook", "-i", inventory, str(playbook), *args]
+    if extra_vars is not None:
+        command += ["-e", json.dumps(extra_vars)]
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
