@@ -7,7 +7,7 @@ from pathlib import Path
 
 from wsn_e2e import http_get
 
-STATIC = Path(__file__).resolve().parents[1] / "static"
+STATIC = Path(__file__).resolve().parents[2] / "shared" / "static"
 
 
 def test_index_with_cache_headers(http_base):

@@ -1,0 +1,62 @@
+# websocket.nginx: the two commands a new user needs are "make demo" and "make test".
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+VENV := $(CURDIR)/.venv
+export PATH := $(VENV)/bin:$(PATH)
+# Ansible finds websocket.nginx in this checkout (scripts/setup-venv.sh links it there).
+export ANSIBLE_COLLECTIONS_PATH := $(VENV)/collections
+export ANSIBLE_FORCE_COLOR := 0
+export PY_COLORS := 0
+export ANSIBLE_NOCOLOR := 1
+export NO_COLOR := 1
+MOLECULE_SCENARIOS ?= default
+DEMO_PORT ?= 8080
+
+.PHONY: help setup venv docker demo demo-destroy test lint unit roles-check build-check sanity molecule clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+venv: ## Python >= 3.12 virtualenv with the pinned requirements
+	@scripts/setup-venv.sh
+
+docker: ## Docker engine running and local Debian 12/13 images built
+	@scripts/setup-docker.sh
+
+setup: venv docker
+
+demo: setup ## Deploy the demo (proxy + 2 backends in containers) and echo through it
+	WSN_DEMO_PORT=$(DEMO_PORT) molecule create -s demo
+	WSN_DEMO_PORT=$(DEMO_PORT) molecule converge -s demo
+	python scripts/demo_echo.py --port $(DEMO_PORT)
+
+demo-destroy: venv ## Remove the demo containers
+	WSN_DEMO_PORT=$(DEMO_PORT) molecule destroy -s demo
+
+test: setup ## The whole suite: lint, unit, role validation, build, sanity, molecule
+	@start=$$(date +%s); \
+	$(MAKE) --no-print-directory lint unit roles-check build-check sanity molecule; \
+	echo "make test: all passed in $$(( $$(date +%s) - start )) s"
+
+lint: venv ## ansible-lint (production profile) and yamllint on the whole collection
+	ansible-lint --profile production
+
+unit: venv ## Module unit tests against real servers on loopback
+	python -m pytest -p no:cacheprovider tests/unit
+
+roles-check: venv ## Every invalid role variable stops the play with its own message
+	python -m pytest -p no:cacheprovider tests/roles
+
+build-check: venv ## Build the collection tarball and use it by FQCN from an empty path
+	python -m pytest -p no:cacheprovider tests/build
+
+sanity: venv ## ansible-test sanity and units from ansible_collections/websocket/nginx
+	scripts/ansible-test.sh
+
+molecule: setup ## Full molecule test sequence of each scenario
+	for scenario in $(MOLECULE_SCENARIOS); do molecule test -s $$scenario; done
+
+clean: ## Remove build output (not .venv)
+	rm -rf build tests/output

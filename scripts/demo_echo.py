@@ -1,0 +1,50 @@
+#!/usr/bin/env python3
+"""Show the demo working: print where it is, then echo WebSocket messages through nginx."""
+
+import argparse
+import sys
+import urllib.request
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"))
+
+from wsn_e2e import ws_connect  # noqa: E402  (needs the path above)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, default=8080, help="proxy port on 127.0.0.1")
+    parser.add_argument("--connections", type=int, default=6, help="connections to spread over the backends")
+    args = parser.parse_args()
+    base = f"127.0.0.1:{args.port}"
+
+    with urllib.request.urlopen(f"http://{base}/", timeout=10) as response:
+        page_status = response.status
+    print(f"""
+websocket.nginx demo is up:
+  static page    http://{base}/            (HTTP {page_status})
+  WebSocket echo ws://{base}/ws/           (nginx -> echo backends, least_conn)
+  backend health http://{base}/healthz
+  containers     wsn-demo-proxy, wsn-demo-backend-1 (Debian 12), wsn-demo-backend-2 (Debian 13)
+  remove with    make demo-destroy
+""")
+    answered = Counter()
+    for number in range(1, args.connections + 1):
+        message = f"hello #{number} through nginx"
+        with ws_connect(f"ws://{base}/ws/") as ws:
+            ws.send(message)
+            echo = ws.recv(timeout=10)
+            backend = ws.response.headers.get("X-Echo-Backend", "?")
+        if echo != message:
+            print(f"FAILED: sent {message!r}, got {echo!r}", file=sys.stderr)
+            return 1
+        answered[backend] += 1
+        print(f"  sent {message!r:28} echoed by {backend}")
+    shares = ", ".join(f"{name}: {count}" for name, count in sorted(answered.items()))
+    print(f"\nWebSocket echo through the proxy works ({shares}).")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
