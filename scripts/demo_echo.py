@@ -24,7 +24,7 @@ def main() -> int:
     print(f"""
 websocket.nginx demo is up:
   static page    http://{base}/            (HTTP {page_status})
-  WebSocket echo ws://{base}/ws/           (nginx -> echo backends, least_conn)
+  WebSocket echo ws://{base}/ws/           (nginx -> echo backends, round robin)
   backend health http://{base}/healthz
   containers     wsn-demo-proxy, wsn-demo-backend-1 (Debian 12), wsn-demo-backend-2 (Debian 13)
   remove with    make demo-destroy
