@@ -53,6 +53,31 @@ CASES = [
      "each item of nginx_http_extra_directives must end with ';'"),
     ("nginx", {"nginx_service_enabled": "sometimes"},
      "nginx_service_enabled"),
+    # echo_backend
+    ("echo_backend", {"echo_backend_port": 0},
+     "echo_backend_port must be an integer from 1 to 65535, got 0."),
+    ("echo_backend", {"echo_backend_port": 70000},
+     "echo_backend_port must be an integer from 1 to 65535, got 70000."),
+    ("echo_backend", {"echo_backend_port": "abc"},
+     "argument 'echo_backend_port' is of type str and we were unable to convert to int"),
+    ("echo_backend", {"echo_backend_service_state": "restarted"},
+     "value of echo_backend_service_state must be one of: started, stopped, got: restarted"),
+    ("echo_backend", {"echo_backend_name": ""},
+     "echo_backend_name must be a non-empty string of printable ASCII"),
+    ("echo_backend", {"echo_backend_health_path": "healthz"},
+     'must be different URL paths starting with "/"'),
+    ("echo_backend", {"echo_backend_install_dir": "opt/echo"},
+     'echo_backend_install_dir must be an absolute path such as /opt/websocket-echo'),
+    ("echo_backend", {"echo_backend_user": "Echo User"},
+     'echo_backend_user must be a system user name'),
+    ("echo_backend", {"echo_backend_service_name": "echo.service"},
+     'echo_backend_service_name must be a systemd unit name without the ".service" suffix, got "echo.service"'),
+    ("echo_backend", {"echo_backend_ping_interval": -1},
+     "echo_backend_ping_interval must be >= 0, got -1. 0 disables pings."),
+    ("echo_backend", {"echo_backend_max_message_size": 0},
+     "echo_backend_max_message_size must be >= 1, got 0."),
+    ("echo_backend", {"echo_backend_open_files_limit": 10_000_000},
+     "echo_backend_open_files_limit"),
     # websocket_proxy
     ("websocket_proxy", {"websocket_proxy_sites": "demo"},
      "websocket_proxy_sites"),
@@ -139,11 +164,16 @@ def test_invalid_variable_stops_before_any_change(role, variables, message, tmp_
     assert "failed=1" in output
 
 
-@pytest.mark.parametrize("role", ["nginx", "websocket_proxy"])
+@pytest.mark.parametrize("role", ["nginx", "websocket_proxy", "echo_backend"])
 def test_valid_variables_pass_validation(role, tmp_path):
     """Control: the same harness with good variables gets past validation (check mode)."""
     variables = {"websocket_proxy_sites": site()} if role == "websocket_proxy" else {}
     result = run_role(role, variables, tmp_path)
     output = result.stdout + result.stderr
-    assert "Stop on invalid sites" in output or "Check nginx_worker_rlimit_nofile fits" in output
+    first_task_after_validation = {
+        "nginx": "Record the nginx version installed before this run",
+        "websocket_proxy": "Look for the nginx binary",
+        "echo_backend": "Look for downloaded apt package indexes",
+    }[role]
+    assert first_task_after_validation in output, output
     assert "is invalid" not in output and "must be" not in output

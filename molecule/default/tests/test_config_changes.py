@@ -53,3 +53,29 @@ def test_rejected_config_is_rolled_back_and_proxy_keeps_serving(container, ws_ba
     with ws_connect(f"{ws_base}/ws/") as ws:
         ws.send("still serving")
         assert ws.recv(timeout=10) == "still serving"
+
+
+def test_diff_mode_shows_the_change_and_check_mode_makes_none(proxy, container):
+    from conftest import SCENARIO_DIR
+    from wsn_e2e import run_playbook
+
+    site_file = "/etc/nginx/conf.d/websocket-proxy-demo.conf"
+    before = container.file(site_file).content_string
+    result = run_playbook(
+        SCENARIO_DIR / "apply_site_change.yml", "--limit", proxy, "--check", "--diff",
+        extra_vars={"molecule_site_change": {"proxy_locations": [{"path": "/diffed/", "upstream": "echo_backend"}]}},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "+    location /diffed/ {" in result.stdout
+    assert "changed=0" not in result.stdout  # check mode reports the change it would make...
+    assert container.file(site_file).content_string == before  # ...and makes none
+
+
+def test_check_mode_on_the_deployed_hosts_reports_no_change():
+    from conftest import SCENARIO_DIR
+    from wsn_e2e import run_playbook
+
+    result = run_playbook(SCENARIO_DIR / "converge.yml", "--check", "--diff")
+    assert result.returncode == 0, result.stdout + result.stderr
+    recap = result.stdout[result.stdout.index("PLAY RECAP"):]
+    assert recap.count("changed=0") == 2, recap
