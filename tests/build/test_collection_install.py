@@ -21,6 +21,7 @@ PLAYBOOK = """\
         name: websocket.nginx.websocket_proxy
       vars:
         websocket_proxy_config_dir: {config_dir}
+        websocket_proxy_check_upstreams: false  # no backend runs here
         websocket_proxy_sites:
           - name: installed
             upstreams: [{{name: echo, servers: [{{address: "127.0.0.1:8765"}}]}}]

@@ -1,0 +1,52 @@
+"""upstream_health against the real echo backend, running and stopped."""
+
+import pytest
+from conftest import SCENARIO_DIR
+from wsn_e2e import run_playbook, ws_connect
+
+HEALTH_PLAYBOOK = SCENARIO_DIR.parents[1] / "playbooks" / "health.yml"
+SITE_FILE = "/etc/nginx/conf.d/websocket-proxy-demo.conf"
+
+
+@pytest.fixture
+def stopped_backend(container):
+    container.run_expect([0], "systemctl stop websocket-echo")
+    try:
+        yield
+    finally:
+        container.run_expect([0], "systemctl start websocket-echo")
+        container.run_expect([0], "for i in $(seq 1 20); do python3 -c \"import urllib.request as u; u.urlopen('http://127.0.0.1:8765/healthz')\" 2>/dev/null && exit 0; sleep 0.5; done; exit 1")
+
+
+def test_health_playbook_reports_the_running_backend_healthy(proxy):
+    result = run_playbook(HEALTH_PLAYBOOK, "--limit", proxy)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "echo_backend: 1 healthy, 0 unhealthy" in result.stdout
+    assert "127.0.0.1:8765 healthy" in result.stdout
+
+
+def test_stopped_backend_is_reported_at_the_connect_stage(proxy, stopped_backend):
+    result = run_playbook(HEALTH_PLAYBOOK, "--limit", proxy, extra_vars={"health_min_healthy": 1})
+    output = " ".join((result.stdout + result.stderr).split())
+    assert result.returncode != 0
+    assert "min_healthy 1 not met: 0 of 1 servers healthy" in output
+    assert "127.0.0.1:8765 (stage connect:" in output
+
+
+def test_role_refuses_an_upstream_without_healthy_server(proxy, container, stopped_backend, apply_site_change):
+    before = container.file(SITE_FILE).content_string
+    result = apply_site_change({"proxy_locations": [{"path": "/refused/", "upstream": "echo_backend"}]})
+    output = " ".join((result.stdout + result.stderr).split())
+    assert result.returncode != 0
+    assert "127.0.0.1:8765 (stage connect:" in output
+    assert container.file(SITE_FILE).content_string == before  # nothing was written
+
+
+def test_role_checks_websocket_echo_through_the_proxy(proxy, apply_site_change):
+    result = apply_site_change({"websocket_locations": [{"path": "/ws-added/", "upstream": "echo_backend"}]})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Echo a message through every WebSocket location" in result.stdout
+    assert "(item=demo /ws-added/)" in result.stdout
+    with ws_connect(f"ws://127.0.0.1:{__import__('wsn_e2e').published_address(proxy)[1]}/ws-added/") as ws:
+        ws.send("through the added location")
+        assert ws.recv(timeout=10) == "through the added location"
