@@ -33,7 +33,8 @@ def test_stopped_backend_is_reported_at_the_connect_stage(proxy, stopped_backend
     assert "127.0.0.1:8765 (stage connect:" in output
 
 
-def test_role_refuses_an_upstream_without_healthy_server(proxy, container, stopped_backend, apply_site_change):
+def test_role_refuses_an_upstream_without_healthy_server(proxy, container, apply_site_change, stopped_backend):
+    # apply_site_change before stopped_backend: the backend is up again when the site is restored.
     before = container.file(SITE_FILE).content_string
     result = apply_site_change({"proxy_locations": [{"path": "/refused/", "upstream": "echo_backend"}]})
     output = " ".join((result.stdout + result.stderr).split())

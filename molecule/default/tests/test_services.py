@@ -1,0 +1,56 @@
+"""What runs in the containers: nginx sized for WebSockets, the echo backend unprivileged."""
+
+
+def test_nginx_runs_with_the_sizing_for_long_lived_connections(container):
+    assert container.service("nginx").is_running
+    assert container.service("nginx").is_enabled
+    config = container.check_output("nginx -T 2>/dev/null")
+    assert "worker_connections 8192;" in config
+    assert "worker_rlimit_nofile 16384;" in config
+    assert "worker_shutdown_timeout 1h;" in config
+    # The limit really applies to the workers (the hard limit here is 20000).
+    worker = container.check_output("pgrep -f 'nginx: worker process' | head -1")
+    limits = container.file(f"/proc/{worker}/limits").content_string
+    open_files = next(line for line in limits.splitlines() if line.startswith("Max open files")).split()
+    assert open_files[3] == "16384"
+
+
+def test_default_site_is_removed(container):
+    assert not container.file("/etc/nginx/sites-enabled/default").exists
+
+
+def test_echo_backend_runs_unprivileged(container):
+    service = container.service("websocket-echo")
+    assert service.is_running
+    assert service.is_enabled
+    user = container.check_output("ps -o user= -p $(systemctl show -p MainPID --value websocket-echo)")
+    assert user == "websocket-echo"
+    assert container.user("websocket-echo").shell in ("/usr/sbin/nologin", "/bin/false")
+
+
+def test_package_upgrade_restarts_nginx_and_nothing_else_does(proxy, container):
+    from conftest import SCENARIO_DIR
+    from wsn_e2e import run_playbook
+
+    versions = container.check_output("apt-cache madison nginx | awk '{print $3}'").split()
+    installed = container.check_output("dpkg-query -W -f '${Version}' nginx")
+    older = [version for version in versions if version != installed]
+    assert older, f"need two nginx versions in the apt index, have {versions}"
+    container.run_expect([0], f"DEBIAN_FRONTEND=noninteractive apt-get install -y -q --allow-downgrades "
+                              f"nginx={older[0]} nginx-common={older[0]}")
+    container.run_expect([0], "systemctl is-active nginx")
+
+    upgrade = run_playbook(SCENARIO_DIR / "apply_nginx.yml", "--limit", proxy,
+                           extra_vars={"nginx_package_state": "latest"})
+    assert upgrade.returncode == 0, upgrade.stdout + upgrade.stderr
+    handler = upgrade.stdout.split("RUNNING HANDLER [websocket.nginx.nginx : Restart nginx to load the upgraded binary]")
+    assert len(handler) == 2, upgrade.stdout
+    assert handler[1].lstrip("* \n").startswith(f"changed: [{proxy}]")
+    assert container.check_output("dpkg-query -W -f '${Version}' nginx") == installed
+
+    # Without an upgrade the role neither restarts nor reloads nginx.
+    master = container.file("/run/nginx.pid").content_string.strip()
+    again = run_playbook(SCENARIO_DIR / "apply_nginx.yml", "--limit", proxy, extra_vars={"nginx_package_state": "latest"})
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "RUNNING HANDLER" not in again.stdout
+    assert container.file("/run/nginx.pid").content_string.strip() == master
