@@ -14,7 +14,7 @@ export NO_COLOR := 1
 MOLECULE_SCENARIOS ?= default
 DEMO_PORT ?= 8080
 
-.PHONY: help setup venv docker demo demo-destroy test lint unit roles-check build-check sanity molecule clean
+.PHONY: help setup venv docker test-tools demo demo-destroy test lint unit roles-check build-check sanity molecule clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -24,6 +24,9 @@ venv: ## Python >= 3.12 virtualenv with the pinned requirements
 
 docker: ## Docker engine running and local Debian 12/13 images built
 	@scripts/setup-docker.sh
+
+test-tools: ## Host tools the tests use for real: nginx (nginx -T parsing), shellcheck
+	@scripts/setup-test-tools.sh
 
 setup: venv docker
 
@@ -35,7 +38,7 @@ demo: setup ## Deploy the demo (proxy + 2 backends in containers) and echo throu
 demo-destroy: venv ## Remove the demo containers
 	WSN_DEMO_PORT=$(DEMO_PORT) molecule destroy -s demo
 
-test: setup ## The whole suite: lint, unit, role validation, build, sanity, molecule
+test: setup test-tools ## The whole suite: lint, unit, role validation, build, sanity, molecule
 	@start=$$(date +%s); \
 	$(MAKE) --no-print-directory lint unit roles-check build-check sanity molecule; \
 	echo "make test: all passed in $$(( $$(date +%s) - start )) s"

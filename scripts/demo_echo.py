@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Show the demo working: print where it is, then echo WebSocket messages through nginx."""
 
 import argparse

@@ -12,20 +12,15 @@ INCLUDE=systemd,systemd-sysv,python3,python3-apt,sudo,ca-certificates,iproute2,p
 # Bump when INCLUDE or the build changes, so stale images are rebuilt.
 IMAGE_REVISION=2
 
-die() { echo "setup-docker: ERROR: $*" >&2; exit 1; }
-as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
 
-apt_install() {
-    command -v apt-get >/dev/null || die "apt-get not found: install $* by hand"
-    echo "setup-docker: installing $* with apt"
-    export DEBIAN_FRONTEND=noninteractive
-    as_root apt-get update -qq || die "apt-get update failed"
-    as_root apt-get install -y -qq --no-install-recommends "$@" >/dev/null \
-        || die "apt-get install $* failed"
-}
-
-command -v dockerd >/dev/null || apt_install docker.io
-command -v mmdebstrap >/dev/null || apt_install mmdebstrap
+missing=()
+command -v dockerd >/dev/null || missing+=(docker.io)
+command -v mmdebstrap >/dev/null || missing+=(mmdebstrap)
+if [ ${#missing[@]} -gt 0 ]; then
+    apt_install "${missing[@]}"
+fi
 command -v docker >/dev/null || die "docker client missing after installing docker.io"
 
 if ! docker info >/dev/null 2>&1; then
@@ -54,6 +49,7 @@ build_image() {
     echo "setup-docker: building $tag with mmdebstrap (about 30 s)"
     local log
     log=$(mktemp)
+    # shellcheck disable=SC2016  # "$1" is expanded by mmdebstrap's hook, not here
     if ! mmdebstrap --quiet --variant=minbase --include="$INCLUDE" \
             --customize-hook='rm -f "$1"/etc/machine-id; touch "$1"/etc/machine-id' \
             "$release" - 2>"$log" \

@@ -47,7 +47,7 @@ def installed(tmp_path_factory):
 
 
 def test_tarball_holds_the_collection_and_no_development_files(installed):
-    tarball, _ = installed
+    tarball = installed[0]
     with tarfile.open(tarball) as archive:
         names = set(archive.getnames())
     for wanted in ["galaxy.yml", "MANIFEST.json", "roles/nginx/meta/argument_specs.yml",
@@ -59,7 +59,7 @@ def test_tarball_holds_the_collection_and_no_development_files(installed):
 
 
 def test_installed_collection_serves_fqcn_playbook(installed, tmp_path):
-    _, collections = installed
+    collections = installed[1]
     playbook = tmp_path / "use_fqcn.yml"
     playbook.write_text(PLAYBOOK.format(config_dir=tmp_path / "conf.d"))
     env = {**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(collections), "ANSIBLE_NOCOLOR": "1"}

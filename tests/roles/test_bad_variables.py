@@ -154,7 +154,7 @@ def run_role(role, variables, tmp_path):
 
 
 @pytest.mark.parametrize(("role", "variables", "message"), CASES,
-                         ids=[f"{role}-{index}" for index, (role, _, _) in enumerate(CASES)])
+                         ids=[f"{case[0]}-{index}" for index, case in enumerate(CASES)])
 def test_invalid_variable_stops_before_any_change(role, variables, message, tmp_path):
     result = run_role(role, variables, tmp_path)
     output = " ".join((result.stdout + result.stderr).split())  # undo line wrapping

@@ -37,13 +37,13 @@ def test_no_gzip_when_not_asked(http_base):
 
 
 def test_dotfile_is_refused(http_base):
-    status, _, body = http_get(f"{http_base}/.env")
+    status, _headers, body = http_get(f"{http_base}/.env")
     assert status == 403
     assert b"must-never-be-served" not in body
 
 
 def test_directory_is_not_listed(http_base):
-    status, _, body = http_get(f"{http_base}/files/")
+    status, _headers, body = http_get(f"{http_base}/files/")
     assert status == 403
     assert b"report.txt" not in body
     assert http_get(f"{http_base}/files/report.txt")[0] == 200

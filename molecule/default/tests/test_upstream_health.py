@@ -2,7 +2,7 @@
 
 import pytest
 from conftest import SCENARIO_DIR
-from wsn_e2e import run_playbook, ws_connect
+from wsn_e2e import base_url, run_playbook, ws_connect
 
 HEALTH_PLAYBOOK = SCENARIO_DIR.parents[1] / "playbooks" / "health.yml"
 SITE_FILE = "/etc/nginx/conf.d/websocket-proxy-demo.conf"
@@ -15,7 +15,8 @@ def stopped_backend(container):
         yield
     finally:
         container.run_expect([0], "systemctl start websocket-echo")
-        container.run_expect([0], "for i in $(seq 1 20); do python3 -c \"import urllib.request as u; u.urlopen('http://127.0.0.1:8765/healthz')\" 2>/dev/null && exit 0; sleep 0.5; done; exit 1")
+        wait_for_health = "import urllib.request as u; u.urlopen('http://127.0.0.1:8765/healthz')"
+        container.run_expect([0], f'for i in $(seq 1 20); do python3 -c "{wait_for_health}" 2>/dev/null && exit 0; sleep 0.5; done; exit 1')
 
 
 def test_health_playbook_reports_the_running_backend_healthy(proxy):
@@ -48,6 +49,6 @@ def test_role_checks_websocket_echo_through_the_proxy(proxy, apply_site_change):
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Echo a message through every WebSocket location" in result.stdout
     assert "(item=demo /ws-added/)" in result.stdout
-    with ws_connect(f"ws://127.0.0.1:{__import__('wsn_e2e').published_address(proxy)[1]}/ws-added/") as ws:
+    with ws_connect(f"{base_url(proxy, scheme='ws')}/ws-added/") as ws:
         ws.send("through the added location")
         assert ws.recv(timeout=10) == "through the added location"

@@ -51,6 +51,6 @@ def test_backend_tells_who_answered(proxy, ws_base):
 def test_plain_http_location_reaches_backend_health(proxy, http_base):
     from wsn_e2e import http_get
 
-    status, _, body = http_get(f"{http_base}/healthz")
+    status, _headers, body = http_get(f"{http_base}/healthz")
     assert status == 200
     assert body.decode().strip() == f"ok {proxy}"
