@@ -1,0 +1,346 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, websocket.nginx maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Helpers for the unit tests: a module runner, a test CA and real servers on loopback.
+
+Imported as ansible_collections.websocket.nginx.tests.unit.helpers (see conftest.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import http.server
+import ipaddress
+import json
+import logging
+import socket
+import ssl
+import threading
+
+from pathlib import Path
+from unittest import mock
+
+from ansible.module_utils import basic
+from ansible.module_utils.testing import patch_module_args
+
+LOOPBACK = '127.0.0.1'
+MAX_CONNECTIONS = 256
+JOIN_TIMEOUT = 5.0
+
+
+def ipv6_available():
+    if not socket.has_ipv6:
+        return False
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as sock:
+            sock.bind(('::1', 0))
+    except OSError:
+        return False
+    return True
+
+
+def free_closed_port(host=LOOPBACK):
+    """A port that was free a moment ago and has no listener now (connection refused)."""
+    family = socket.AF_INET6 if ':' in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+# ---------------------------------------------------------------------------
+# Driving the module
+# ---------------------------------------------------------------------------
+
+class AnsibleExitJson(Exception):
+    pass
+
+
+class AnsibleFailJson(Exception):
+    pass
+
+
+def _exit_json(self, **kwargs):  # pylint: disable=unused-argument
+    kwargs.setdefault('changed', False)
+    raise AnsibleExitJson(kwargs)
+
+
+def _fail_json(self, msg=None, **kwargs):  # pylint: disable=unused-argument
+    kwargs['failed'] = True
+    kwargs['msg'] = msg
+    raise AnsibleFailJson(kwargs)
+
+
+def run_module(main, args, check_mode=False):
+    """Run a module's ``main`` with ``args``; return its result dict (``failed`` set when it failed)."""
+    args = dict(args)
+    if check_mode:
+        args['_ansible_check_mode'] = True
+    with patch_module_args(args):
+        with mock.patch.multiple(basic.AnsibleModule, exit_json=_exit_json, fail_json=_fail_json):
+            try:
+                main()
+            except AnsibleExitJson as exc:
+                result = exc.args[0]
+                result['failed'] = False
+                return result
+            except AnsibleFailJson as exc:
+                return exc.args[0]
+    raise AssertionError('the module returned without calling exit_json or fail_json')
+
+
+# ---------------------------------------------------------------------------
+# Test CA and certificates
+# ---------------------------------------------------------------------------
+
+class TestPKI(object):
+    """A CA and a server certificate for localhost, 127.0.0.1 and ::1, written to ``directory``."""
+
+    __test__ = False
+
+    def __init__(self, directory):
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+        now = datetime.datetime.now(datetime.timezone.utc)
+        ca_key = ec.generate_private_key(ec.SECP256R1())
+        ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, 'upstream_health test CA')])
+        ca_cert = (
+            x509.CertificateBuilder()
+            .subject_name(ca_name).issuer_name(ca_name)
+            .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=2))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .add_extension(x509.KeyUsage(
+                digital_signature=True, content_commitment=False, key_encipherment=False, data_encipherment=False,
+                key_agreement=False, key_cert_sign=True, crl_sign=True, encipher_only=False, decipher_only=False,
+            ), critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+            .sign(ca_key, hashes.SHA256())
+        )
+        key = ec.generate_private_key(ec.SECP256R1())
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, 'localhost')]))
+            .issuer_name(ca_name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([
+                x509.DNSName('localhost'),
+                x509.IPAddress(ipaddress.ip_address('127.0.0.1')),
+                x509.IPAddress(ipaddress.ip_address('::1')),
+            ]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(
+                digital_signature=True, content_commitment=False, key_encipherment=False, data_encipherment=False,
+                key_agreement=False, key_cert_sign=False, crl_sign=False, encipher_only=False, decipher_only=False,
+            ), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+            .sign(ca_key, hashes.SHA256())
+        )
+        directory = Path(directory)
+        self.ca_path = str(directory / 'ca.pem')
+        self.cert_path = str(directory / 'server.pem')
+        self.key_path = str(directory / 'server.key')
+        Path(self.ca_path).write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
+        Path(self.cert_path).write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        Path(self.key_path).write_bytes(key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+
+    def server_context(self):
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(self.cert_path, self.key_path)
+        return context
+
+
+# ---------------------------------------------------------------------------
+# WebSocket servers (the websockets library, in one asyncio thread)
+# ---------------------------------------------------------------------------
+
+async def echo_handler(websocket):
+    """Echo server; the request path selects misbehaviours used by the tests."""
+    path = websocket.request.path
+    if path == '/close-first':
+        await websocket.close(1001, 'going away')
+        return
+    if path == '/ping-first':
+        await websocket.ping(b'are you there')
+    async for message in websocket:
+        if path == '/wrong-echo':
+            await websocket.send('not what you sent')
+        elif path == '/binary':
+            await websocket.send(message.encode('utf-8') if isinstance(message, str) else message)
+        elif path == '/fragmented' and isinstance(message, str) and len(message) > 2:
+            await websocket.send([message[:2], message[2:]])
+        else:
+            await websocket.send(message)
+        if path == '/close-1011':
+            await websocket.close(1011, 'internal error')
+            return
+
+
+class WebSocketServers(object):
+    """Starts ``websockets`` servers on an event loop running in a thread."""
+
+    def __init__(self):
+        from websockets.asyncio.server import serve  # pylint: disable=import-outside-toplevel
+        self._serve = serve
+        logging.getLogger('websockets').setLevel(logging.CRITICAL)
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name='ws-servers', daemon=True)
+        self.thread.start()
+        self.servers = []
+
+    def start(self, host=LOOPBACK, handler=echo_handler, **kwargs):
+        """Start a server on a free port; return its port."""
+        async def start():
+            return await self._serve(handler, host, 0, ping_interval=None, compression=None, **kwargs)
+
+        server = asyncio.run_coroutine_threadsafe(start(), self.loop).result(JOIN_TIMEOUT)
+        self.servers.append(server)
+        return server.sockets[0].getsockname()[1]
+
+    def stop(self):
+        async def close_all():
+            for server in self.servers:
+                server.close()
+            for server in self.servers:
+                await server.wait_closed()
+
+        try:
+            asyncio.run_coroutine_threadsafe(close_all(), self.loop).result(JOIN_TIMEOUT)
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.thread.join(JOIN_TIMEOUT)
+            if not self.thread.is_alive():
+                self.loop.close()
+
+
+# ---------------------------------------------------------------------------
+# Raw TCP servers that misbehave on purpose
+# ---------------------------------------------------------------------------
+
+def read_head(conn, limit=65536):
+    data = b''
+    while b'\r\n\r\n' not in data and len(data) < limit:
+        chunk = conn.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def request_key(head):
+    for line in head.decode('latin-1').split('\r\n'):
+        name, _sep, value = line.partition(':')
+        if name.strip().lower() == 'sec-websocket-key':
+            return value.strip()
+    return ''
+
+
+class RawServer(object):
+    """Listens on loopback and runs ``handler(conn, server)`` for each connection in a thread."""
+
+    def __init__(self, handler, host=LOOPBACK, tls_context=None):
+        self.handler = handler
+        self.tls_context = tls_context
+        self.stopping = threading.Event()
+        self.connections = []
+        self.threads = []
+        family = socket.AF_INET6 if ':' in host else socket.AF_INET
+        self.listener = socket.socket(family, socket.SOCK_STREAM)
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind((host, 0))
+        self.listener.listen(64)
+        self.listener.settimeout(0.2)
+        self.host = host
+        self.port = self.listener.getsockname()[1]
+        self.accepted = 0
+        self.accept_thread = threading.Thread(target=self._accept_loop, name='raw-accept', daemon=True)
+        self.accept_thread.start()
+
+    def _accept_loop(self):
+        while not self.stopping.is_set() and self.accepted < MAX_CONNECTIONS:
+            try:
+                conn, _peer = self.listener.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            self.accepted += 1
+            self.connections.append(conn)
+            thread = threading.Thread(target=self._run, args=(conn,), name='raw-conn', daemon=True)
+            self.threads.append(thread)
+            thread.start()
+
+    def _run(self, conn):
+        try:
+            conn.settimeout(JOIN_TIMEOUT)
+            if self.tls_context is not None:
+                conn = self.tls_context.wrap_socket(conn, server_side=True)
+                self.connections.append(conn)
+            self.handler(conn, self)
+        except (OSError, ValueError):
+            pass
+        finally:
+            try:
+                conn.close()
+            except OSError:
+                pass
+
+    def wait_until_stopped(self, conn):
+        """Keep the connection open and silent (reading what comes) until the server stops."""
+        conn.settimeout(0.1)
+        while not self.stopping.is_set():
+            try:
+                if not conn.recv(4096):
+                    return
+            except socket.timeout:
+                continue
+
+    def stop(self):
+        self.stopping.set()
+        self.listener.close()
+        for conn in self.connections:
+            try:
+                conn.close()
+            except OSError:
+                pass
+        self.accept_thread.join(JOIN_TIMEOUT)
+        for thread in self.threads:
+            thread.join(JOIN_TIMEOUT)
+
+
+# ---------------------------------------------------------------------------
+# Plain HTTP server
+# ---------------------------------------------------------------------------
+
+class _HTTPHandler(http.server.BaseHTTPRequestHandler):
+    protocol_version = 'HTTP/1.1'
+
+    def do_GET(self):  # pylint: disable=invalid-name
+        routes = {'/': 200, '/healthz': 200, '/created': 201, '/broken': 503}
+        status = routes.get(self.path.split('?')[0], 404)
+        body = json.dumps({'path': self.path, 'host': self.headers.get('Host')}).encode()
+        self.send_response(status)
+        self.send_header('Content-Type', 'application/json')
+        self.send_header('Content-Length', str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format, *args):  # pylint: disable=redefined-builtin
+        pass
+
+
+def start_http_server():
+    """Start the plain HTTP server on a free loopback port; return ``(server, thread)``."""
+    server = http.server.ThreadingHTTPServer((LOOPBACK, 0), _HTTPHandler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, kwargs={'poll_interval': 0.1}, daemon=True)
+    thread.start()
+    return server, thread
