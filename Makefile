@@ -11,7 +11,7 @@ export ANSIBLE_FORCE_COLOR := 0
 export PY_COLORS := 0
 export ANSIBLE_NOCOLOR := 1
 export NO_COLOR := 1
-MOLECULE_SCENARIOS ?= default
+MOLECULE_SCENARIOS ?= default cluster
 DEMO_PORT ?= 8080
 
 .PHONY: help setup venv docker test-tools demo demo-destroy test lint unit roles-check build-check sanity molecule clean

@@ -1,0 +1,137 @@
+"""Fixtures and helpers for the cluster scenario: one proxy, three echo backends."""
+
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import docker
+import pytest
+import testinfra.utils.ansible_runner
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests" / "support"))
+
+import wsn_e2e  # noqa: E402  (needs the path above)
+
+INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
+_RUNNER = testinfra.utils.ansible_runner.AnsibleRunner(INVENTORY)
+PROXY = _RUNNER.get_hosts("websocket_proxies")[0]
+BACKENDS = sorted(_RUNNER.get_hosts("websocket_backends"))
+SERVICE = "websocket-echo"
+
+
+@pytest.fixture(scope="session")
+def ws_base():
+    return wsn_e2e.base_url(PROXY, scheme="ws")
+
+
+def open_ws(ws_base, path):
+    """An open WebSocket through the proxy and the name of the backend that answered it."""
+    ws = wsn_e2e.ws_connect(ws_base + path)
+    return ws, ws.response.headers["X-Echo-Backend"]
+
+
+def backend_of(ws_base, path):
+    """Open one WebSocket through the proxy, check it echoes, close it; the backend's name."""
+    ws, backend = open_ws(ws_base, path)
+    try:
+        ws.send("hello")
+        assert ws.recv(timeout=5) == "hello"
+    finally:
+        ws.close()
+    return backend
+
+
+def spread(ws_base, path, count):
+    """Counter of the backends that answered `count` new connections."""
+    return Counter(backend_of(ws_base, path) for _attempt in range(count))
+
+
+def docker_exec(container, *command):
+    client = docker.from_env()
+    try:
+        result = client.containers.get(container).exec_run(list(command))
+    finally:
+        client.close()
+    return result.exit_code, result.output.decode(errors="replace")
+
+
+def set_service(backend, action):
+    code, output = docker_exec(backend, "systemctl", action, SERVICE)
+    assert code == 0, f"systemctl {action} {SERVICE} on {backend}: {output}"
+
+
+def wait_listening(backend, timeout=20):
+    """Wait until the backend's echo service accepts connections again."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        code, output = docker_exec(backend, "ss", "-Hltn", "( sport = :8765 )")
+        if code == 0 and output.strip():
+            return
+        time.sleep(0.3)
+    raise AssertionError(f"{backend} does not listen on 8765 after {timeout}s")
+
+
+@contextlib.contextmanager
+def stopped(*backends):
+    """The echo service of these backends stopped; started again (and listening) afterwards."""
+    try:
+        for backend in backends:
+            set_service(backend, "stop")
+        yield
+    finally:
+        for backend in backends:
+            set_service(backend, "start")
+        for backend in backends:
+            wait_listening(backend)
+
+
+def wait_for_backend(ws_base, path, backend, timeout=30):
+    """Open connections until one reaches `backend` (bounded); the names seen meanwhile."""
+    seen = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        seen.append(backend_of(ws_base, path))
+        if seen[-1] == backend:
+            return seen
+        time.sleep(0.2)
+    raise AssertionError(f"no connection through {path} reached {backend} within {timeout}s: {Counter(seen)}")
+
+
+def upstream_health(upstream):
+    """Run websocket.nginx.upstream_health on the proxy for one nginx upstream; its result."""
+    result = subprocess.run(
+        ["ansible", "-i", INVENTORY, PROXY, "-b", "-o", "-m", "websocket.nginx.upstream_health",
+         "-a", json.dumps({"nginx_upstream": upstream, "min_healthy": 0, "timeout": 3})],
+        capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    # "<host> | SUCCESS => {...}" on one line (-o); anything after the object is not ours.
+    return json.JSONDecoder().raw_decode(result.stdout.split(" => ", 1)[1])[0]
+
+
+def start_stopped_backends():
+    for backend in BACKENDS:
+        code, _output = docker_exec(backend, "systemctl", "is-active", "--quiet", SERVICE)
+        if code != 0:
+            set_service(backend, "start")
+            wait_listening(backend)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cluster_in_rotation(ws_base):
+    """Before the first test every backend takes connections, even if an earlier (failed) run
+    left one stopped or still counted as failed by nginx (fail_timeout 10s)."""
+    start_stopped_backends()
+    for path in ("/rr/", "/least/", "/weighted/"):
+        for backend in BACKENDS:
+            wait_for_backend(ws_base, path, backend, timeout=30)
+
+
+@pytest.fixture(autouse=True)
+def all_backends_running():
+    """Every test starts with all echo services up (a failed test may have left one stopped)."""
+    start_stopped_backends()

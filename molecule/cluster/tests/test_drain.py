@@ -1,0 +1,118 @@
+"""playbooks/drain.yml: a backend leaves rotation, its connections end, it comes back.
+
+WebSockets on the other backends stay open and echo during the whole drain, and no new
+connection reaches the drained backend while it is out of rotation.
+"""
+
+import os
+import re
+import subprocess
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+from conftest import BACKENDS, INVENTORY, backend_of, open_ws, wait_for_backend
+
+DRAIN_PLAYBOOK = Path(__file__).resolve().parents[3] / "playbooks" / "drain.yml"
+DRAINED = BACKENDS[1]
+TIMEOUT = 120  # bound for the whole playbook run
+
+
+class Playbook:
+    """ansible-playbook in the background; each output line with the time it arrived."""
+
+    def __init__(self, *args):
+        env = dict(os.environ, PYTHONUNBUFFERED="1", ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
+        self.process = subprocess.Popen(
+            ["ansible-playbook", "-i", INVENTORY, str(DRAIN_PLAYBOOK), *args],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+        self.lines = []
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        for line in self.process.stdout:
+            self.lines.append((time.monotonic(), line))
+
+    def time_of(self, pattern):
+        """When the first line matching pattern arrived, or None."""
+        for arrived, line in list(self.lines):
+            if re.search(pattern, line):
+                return arrived
+        return None
+
+    @property
+    def output(self):
+        return "".join(line for _ws, line in self.lines)
+
+    def wait(self, timeout):
+        try:
+            self.process.wait(timeout=timeout)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+                self.process.wait()
+            self.reader.join(timeout=5)
+        return self.process.returncode
+
+
+def test_drain_keeps_other_connections_and_sends_nothing_new(ws_base):
+    held = [open_ws(ws_base, "/rr/") for _attempt in range(9)]
+    on_drained = [ws for ws, name in held if name == DRAINED]
+    others = [(ws, name) for ws, name in held if name != DRAINED]
+    assert len(on_drained) == 3 and len(others) == 6, Counter(name for _ws, name in held)
+
+    probes = []  # (start, end, backend) of new connections during the drain
+    playbook = Playbook("-e", f"drain_backend={DRAINED}", "-e", "drain_timeout=30",
+                        "-e", "drain_poll_interval=1", "-e", "drain_maintenance=restart")
+    closed_drained_at = None
+    try:
+        deadline = time.monotonic() + TIMEOUT
+        while playbook.process.poll() is None and time.monotonic() < deadline:
+            start = time.monotonic()
+            probes.append((start, None, backend_of(ws_base, "/rr/")))
+            probes[-1] = (start, time.monotonic(), probes[-1][2])
+            # Connections on the other backends never drop and keep echoing.
+            for index, (ws, name) in enumerate(others):
+                message = f"during drain {index} {start}"
+                ws.send(message)
+                assert ws.recv(timeout=5) == message, name
+            out_at = playbook.time_of(r"TASK \[Wait until no connection")
+            # Once the drain waits, the connections to the drained backend still work; then
+            # this client ends them, which lets the drain go on before its timeout.
+            if out_at and closed_drained_at is None and time.monotonic() > out_at + 3:
+                for ws in on_drained:
+                    ws.send("last words")
+                    assert ws.recv(timeout=5) == "last words"
+                    ws.close()
+                closed_drained_at = time.monotonic()
+            time.sleep(0.2)
+        returncode = playbook.wait(timeout=max(1, deadline - time.monotonic()))
+    finally:
+        for ws, _name in held:
+            ws.close()
+    output = playbook.output
+    assert returncode == 0, output
+    assert closed_drained_at is not None, output
+
+    # The drain waited for this client's connections, then found none left.
+    assert "FAILED - RETRYING" in output, output
+    assert f"drain of {DRAINED}: 0 connection(s) still open (all ended in time)" in output, output
+    # drain_maintenance=restart restarted its echo service (the only change on the backend).
+    restarted = r"TASK \[Restart the echo service[^\n]*\n(?:\s*\n)*changed: \[" + re.escape(DRAINED) + r"\]"
+    assert re.search(restarted, output), output
+
+    # Out of rotation: from just after the reload (+1s for the old workers to let go of the
+    # listening sockets) until the put-back starts, no new connection reached it.
+    out_at = playbook.time_of(r"TASK \[Wait until no connection")
+    back_at = playbook.time_of(r"TASK \[Put the backend back")
+    assert out_at and back_at, output
+    during = [backend for start, end, backend in probes if start > out_at + 1 and end < back_at]
+    assert len(during) >= 10, (len(during), output)
+    assert DRAINED not in during, Counter(during)
+    assert set(during) == set(BACKENDS) - {DRAINED}, Counter(during)
+
+    # Back in rotation.
+    wait_for_backend(ws_base, "/rr/", DRAINED, timeout=10)
+    assert set(Counter(backend_of(ws_base, "/rr/") for _attempt in range(12))) == set(BACKENDS)
