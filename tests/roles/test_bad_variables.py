@@ -177,3 +177,32 @@ def test_valid_variables_pass_validation(role, tmp_path):
     }[role]
     assert first_task_after_validation in output, output
     assert "is invalid" not in output and "must be" not in output
+
+
+DRAIN_CASES = [
+    ({}, 'drain_backend must be one of the hosts of the group websocket_backends (backend-1, backend-2), got "nothing"'),
+    ({"drain_backend": "backend-9"}, 'drain_backend must be one of the hosts of the group websocket_backends (backend-1, backend-2), got "backend-9"'),
+    ({"drain_backend": "backend-1", "drain_maintenance": "reboot"}, 'drain_maintenance must be none or restart, got "reboot"'),
+    ({"drain_backend": "backend-1", "drain_timeout": "5m"}, 'drain_timeout must be a whole number of seconds, at least 0, got "5m"'),
+    ({"drain_backend": "backend-1", "drain_poll_interval": 0}, 'drain_poll_interval must be a whole number of seconds, at least 1, got 0'),
+    ({"drain_backend": "backend-1", "drain_health_timeout": -5}, 'drain_health_timeout must be a whole number of seconds, at least 1, got -5'),
+]
+
+
+@pytest.mark.parametrize(("variables", "message"), DRAIN_CASES, ids=[f"drain-{index}" for index in range(len(DRAIN_CASES))])
+def test_invalid_drain_request_stops_before_any_change(variables, message, tmp_path):
+    inventory = tmp_path / "inventory.ini"
+    inventory.write_text(
+        f"localhost ansible_connection=local ansible_python_interpreter={sys.executable}\n"
+        "[websocket_backends]\nbackend-1\nbackend-2\n[websocket_proxies]\n"
+    )
+    env = {**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0"}
+    result = subprocess.run(
+        ["ansible-playbook", "--check", "-i", str(inventory), str(REPO / "playbooks" / "drain.yml"),
+         "-e", json.dumps(variables)],
+        capture_output=True, text=True, env=env, timeout=300, check=False,
+    )
+    output = " ".join((result.stdout + result.stderr).split())
+    assert result.returncode == 2, output
+    assert message in output
+    assert "Take the backend out of rotation" not in output  # stopped in the first play
