@@ -2,6 +2,7 @@
 playbooks that use websocket.nginx.* by FQCN."""
 
 import os
+import socket
 import subprocess
 import sys
 import tarfile
@@ -15,17 +16,29 @@ PLAYBOOK = """\
 - name: Use the installed collection by FQCN
   hosts: localhost
   gather_facts: false
+  vars:
+    websocket_proxy_sites:
+      - name: installed
+        upstreams: [{{name: echo, servers: [{{address: "127.0.0.1:{port}"}}]}}]
+        websocket_locations: [{{path: /ws/, upstream: echo}}]
   tasks:
-    - name: Run a role's validation and templating in check mode
+    # The role's own defaults and templates, from the tarball; no nginx needed for these steps.
+    - name: Fill in the role's defaults
       ansible.builtin.import_role:
         name: websocket.nginx.websocket_proxy
-      vars:
-        websocket_proxy_config_dir: {config_dir}
-        websocket_proxy_check_upstreams: false  # no backend runs here
-        websocket_proxy_sites:
-          - name: installed
-            upstreams: [{{name: echo, servers: [{{address: "127.0.0.1:8765"}}]}}]
-            websocket_locations: [{{path: /ws/, upstream: echo}}]
+        tasks_from: normalize.yml
+    - name: Validate the sites
+      ansible.builtin.import_role:
+        name: websocket.nginx.websocket_proxy
+        tasks_from: validate.yml
+    - name: Check the upstream server with the module
+      websocket.nginx.upstream_health:
+        servers: "{{{{ websocket_proxy_site_configs[0].upstreams[0].servers | map(attribute='address') }}}}"
+        check: tcp
+      register: installed_health
+    - name: Show the result
+      ansible.builtin.assert:
+        that: installed_health.healthy == 1
 """
 
 
@@ -60,13 +73,15 @@ def test_tarball_holds_the_collection_and_no_development_files(installed):
 
 def test_installed_collection_serves_fqcn_playbook(installed, tmp_path):
     collections = installed[1]
+    listener = socket.create_server(("127.0.0.1", 0))  # the upstream the module checks
     playbook = tmp_path / "use_fqcn.yml"
-    playbook.write_text(PLAYBOOK.format(config_dir=tmp_path / "conf.d"))
+    playbook.write_text(PLAYBOOK.format(port=listener.getsockname()[1]))
     env = {**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(collections), "ANSIBLE_NOCOLOR": "1"}
     result = run(["ansible-playbook", "--check", "-i", "localhost,", "-c", "local",
                   "-e", f"ansible_python_interpreter={sys.executable}", str(playbook)],
                  env=env, cwd=tmp_path)
-    assert "websocket.nginx.websocket_proxy : Write site configurations" in result.stdout
+    listener.close()
+    assert "websocket.nginx.websocket_proxy : Stop on invalid sites before anything changes" in result.stdout
     assert "failed=0" in result.stdout
     listing = run(["ansible-galaxy", "collection", "list", "websocket.nginx"], env=env, cwd=tmp_path)
     assert str(collections) in listing.stdout

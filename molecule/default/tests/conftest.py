@@ -37,11 +37,11 @@ def apply_site_change(proxy):
     """Re-apply websocket_proxy on one host with a change to the demo site; undone afterwards."""
     applied = []
 
-    def apply(change):
+    def apply(change, **role_variables):
         applied.append(change)
         return wsn_e2e.run_playbook(
             SCENARIO_DIR / "apply_site_change.yml", "--limit", proxy,
-            extra_vars={"molecule_site_change": change},
+            extra_vars={"molecule_site_change": change, **role_variables},
         )
 
     yield apply

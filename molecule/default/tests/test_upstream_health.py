@@ -44,6 +44,15 @@ def test_role_refuses_an_upstream_without_healthy_server(proxy, container, apply
     assert container.file(SITE_FILE).content_string == before  # nothing was written
 
 
+def test_role_goes_ahead_when_unhealthy_upstreams_are_allowed(proxy, container, apply_site_change, stopped_backend):
+    result = apply_site_change({"proxy_locations": [{"path": "/allowed/", "upstream": "echo_backend"}]},
+                               websocket_proxy_allow_unhealthy_upstreams=True)
+    output = " ".join((result.stdout + result.stderr).split())
+    assert result.returncode == 0, output
+    assert "upstream echo_backend: 1 of 1 servers unhealthy: 127.0.0.1:8765" in output  # reported
+    assert "location /allowed/ {" in container.file(SITE_FILE).content_string
+
+
 def test_role_checks_websocket_echo_through_the_proxy(proxy, apply_site_change):
     result = apply_site_change({"websocket_locations": [{"path": "/ws-added/", "upstream": "echo_backend"}]})
     assert result.returncode == 0, result.stdout + result.stderr
