@@ -32,9 +32,7 @@ each dead server a full timeout, one after another).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
-import logging
 import os
 import selectors
 import socket
@@ -63,41 +61,6 @@ def collections_root():
 # ---------------------------------------------------------------------------
 # Servers
 # ---------------------------------------------------------------------------
-
-class EchoServers(object):
-    """``count`` WebSocket echo servers on one asyncio loop in a thread."""
-
-    def __init__(self, count):
-        from websockets.asyncio.server import serve  # pylint: disable=import-outside-toplevel
-
-        logging.getLogger('websockets').setLevel(logging.CRITICAL)
-
-        async def echo(websocket):
-            async for message in websocket:
-                await websocket.send(message)
-
-        async def start_all():
-            return [await serve(echo, LOOPBACK, 0, ping_interval=None, compression=None) for _index in range(count)]
-
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, name='echo-servers', daemon=True)
-        self.thread.start()
-        self.servers = asyncio.run_coroutine_threadsafe(start_all(), self.loop).result(60)
-        self.ports = [server.sockets[0].getsockname()[1] for server in self.servers]
-
-    def stop(self):
-        async def close_all():
-            for server in self.servers:
-                server.close()
-            for server in self.servers:
-                await server.wait_closed()
-
-        try:
-            asyncio.run_coroutine_threadsafe(close_all(), self.loop).result(30)
-        finally:
-            self.loop.call_soon_threadsafe(self.loop.stop)
-            self.thread.join(10)
-
 
 class SilentServers(object):
     """``count`` ports that accept connections, read and discard, and never answer."""
@@ -309,9 +272,13 @@ def main():
 
     print('Starting %d healthy WebSocket echo servers, %d closed ports and %d silent ports on %s ...'
           % (options.healthy, options.closed, options.silent, LOOPBACK))
-    echo = EchoServers(options.healthy)
+    # The unit tests' echo servers: one asyncio loop in a thread serves them all.
+    sys.path.insert(0, str(REPO / 'tests' / 'unit'))
+    from helpers import WebSocketServers  # pylint: disable=import-outside-toplevel
+    echo = WebSocketServers()
+    echo_ports = [echo.start() for _index in range(options.healthy)]
     silent = SilentServers(options.silent)
-    servers = ['%s:%d' % (LOOPBACK, port) for port in echo.ports + closed_ports(options.closed) + silent.ports]
+    servers = ['%s:%d' % (LOOPBACK, port) for port in echo_ports + closed_ports(options.closed) + silent.ports]
     total = len(servers)
     expected_tcp_healthy = options.healthy + options.silent
     rows = []
