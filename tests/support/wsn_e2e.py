@@ -6,9 +6,11 @@ up through the Docker API.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
+import time
 import urllib.request
 from pathlib import Path
 
@@ -65,3 +67,47 @@ def run_playbook(playbook: str | Path, *args: str, extra_vars: dict | None = Non
     if extra_vars is not None:
         command += ["-e", json.dumps(extra_vars)]
     return subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
+
+
+ECHO_SERVICE = "websocket-echo"
+ECHO_PORT = 8765
+
+
+def docker_exec(container: str, *command: str) -> tuple[int, str]:
+    """Run a command in a container; (exit code, output)."""
+    client = docker.from_env()
+    try:
+        result = client.containers.get(container).exec_run(list(command))
+    finally:
+        client.close()
+    return result.exit_code, result.output.decode(errors="replace")
+
+
+def set_echo_service(container: str, action: str) -> None:
+    code, output = docker_exec(container, "systemctl", action, ECHO_SERVICE)
+    assert code == 0, f"systemctl {action} {ECHO_SERVICE} on {container}: {output}"
+
+
+def wait_echo_listening(container: str, timeout: float = 20) -> None:
+    """Wait (bounded) until the container's echo service accepts connections again."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        code, output = docker_exec(container, "ss", "-Hltn", f"( sport = :{ECHO_PORT} )")
+        if code == 0 and output.strip():
+            return
+        time.sleep(0.3)
+    raise AssertionError(f"{container} does not listen on {ECHO_PORT} after {timeout}s")
+
+
+@contextlib.contextmanager
+def echo_stopped(*containers: str, timeout: float = 20):
+    """The echo service of these containers stopped; started again (and listening) afterwards."""
+    try:
+        for container in containers:
+            set_echo_service(container, "stop")
+        yield
+    finally:
+        for container in containers:
+            set_echo_service(container, "start")
+        for container in containers:
+            wait_echo_listening(container, timeout)

@@ -1,6 +1,5 @@
 """Fixtures and helpers for the cluster scenario: one proxy, three echo backends."""
 
-import contextlib
 import json
 import os
 import subprocess
@@ -9,7 +8,6 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import docker
 import pytest
 import testinfra.utils.ansible_runner
 
@@ -21,7 +19,7 @@ INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
 _RUNNER = testinfra.utils.ansible_runner.AnsibleRunner(INVENTORY)
 PROXY = _RUNNER.get_hosts("websocket_proxies")[0]
 BACKENDS = sorted(_RUNNER.get_hosts("websocket_backends"))
-SERVICE = "websocket-echo"
+SERVICE = wsn_e2e.ECHO_SERVICE
 
 
 @pytest.fixture(scope="session")
@@ -51,45 +49,6 @@ def spread(ws_base, path, count):
     return Counter(backend_of(ws_base, path) for _attempt in range(count))
 
 
-def docker_exec(container, *command):
-    client = docker.from_env()
-    try:
-        result = client.containers.get(container).exec_run(list(command))
-    finally:
-        client.close()
-    return result.exit_code, result.output.decode(errors="replace")
-
-
-def set_service(backend, action):
-    code, output = docker_exec(backend, "systemctl", action, SERVICE)
-    assert code == 0, f"systemctl {action} {SERVICE} on {backend}: {output}"
-
-
-def wait_listening(backend, timeout=20):
-    """Wait until the backend's echo service accepts connections again."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        code, output = docker_exec(backend, "ss", "-Hltn", "( sport = :8765 )")
-        if code == 0 and output.strip():
-            return
-        time.sleep(0.3)
-    raise AssertionError(f"{backend} does not listen on 8765 after {timeout}s")
-
-
-@contextlib.contextmanager
-def stopped(*backends):
-    """The echo service of these backends stopped; started again (and listening) afterwards."""
-    try:
-        for backend in backends:
-            set_service(backend, "stop")
-        yield
-    finally:
-        for backend in backends:
-            set_service(backend, "start")
-        for backend in backends:
-            wait_listening(backend)
-
-
 def wait_for_backend(ws_base, path, backend, timeout=30):
     """Open connections until one reaches `backend` (bounded); the names seen meanwhile."""
     seen = []
@@ -115,10 +74,10 @@ def upstream_health(upstream):
 
 def start_stopped_backends():
     for backend in BACKENDS:
-        code, _output = docker_exec(backend, "systemctl", "is-active", "--quiet", SERVICE)
+        code, _output = wsn_e2e.docker_exec(backend, "systemctl", "is-active", "--quiet", SERVICE)
         if code != 0:
-            set_service(backend, "start")
-            wait_listening(backend)
+            wsn_e2e.set_echo_service(backend, "start")
+            wsn_e2e.wait_echo_listening(backend)
 
 
 @pytest.fixture(scope="session", autouse=True)

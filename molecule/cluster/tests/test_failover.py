@@ -2,13 +2,14 @@
 
 from collections import Counter
 
-from conftest import BACKENDS, backend_of, spread, stopped, upstream_health, wait_for_backend
+from conftest import BACKENDS, backend_of, spread, upstream_health, wait_for_backend
+from wsn_e2e import echo_stopped
 
 B1, B2, B3 = BACKENDS
 
 
 def test_round_robin_fails_over_and_recovers(ws_base):
-    with stopped(B3):
+    with echo_stopped(B3):
         # nginx tries backend-3, gets "connection refused" and passes the handshake on
         # (proxy_next_upstream error timeout): every connection still succeeds.
         counts = spread(ws_base, "/rr/", 30)
@@ -32,7 +33,7 @@ def test_round_robin_fails_over_and_recovers(ws_base):
 
 def test_backup_only_when_all_primaries_are_down(ws_base):
     assert B3 not in spread(ws_base, "/backup/", 10)
-    with stopped(B1, B2):
+    with echo_stopped(B1, B2):
         counts = spread(ws_base, "/backup/", 20)
         assert counts == Counter({B3: 20}), counts
     # The primaries are back (fail_timeout 2s): new connections leave the backup alone.
@@ -44,7 +45,7 @@ def test_backup_only_when_all_primaries_are_down(ws_base):
 
 def test_stopped_backend_never_answers(ws_base):
     paths = ("/rr/", "/least/", "/weighted/")
-    with stopped(B1):
+    with echo_stopped(B1):
         for path in paths:
             for _attempt in range(6):
                 assert backend_of(ws_base, path) != B1

@@ -2,21 +2,16 @@
 
 import pytest
 from conftest import SCENARIO_DIR
-from wsn_e2e import base_url, run_playbook, ws_connect
+from wsn_e2e import base_url, echo_stopped, run_playbook, ws_connect
 
 HEALTH_PLAYBOOK = SCENARIO_DIR.parents[1] / "playbooks" / "health.yml"
 SITE_FILE = "/etc/nginx/conf.d/websocket-proxy-demo.conf"
 
 
 @pytest.fixture
-def stopped_backend(container):
-    container.run_expect([0], "systemctl stop websocket-echo")
-    try:
+def stopped_backend(proxy):
+    with echo_stopped(proxy, timeout=10):
         yield
-    finally:
-        container.run_expect([0], "systemctl start websocket-echo")
-        wait_for_health = "import urllib.request as u; u.urlopen('http://127.0.0.1:8765/healthz')"
-        container.run_expect([0], f'for i in $(seq 1 20); do python3 -c "{wait_for_health}" 2>/dev/null && exit 0; sleep 0.5; done; exit 1')
 
 
 def test_health_playbook_reports_the_running_backend_healthy(proxy):
