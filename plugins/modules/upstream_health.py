@@ -132,7 +132,8 @@ options:
     default: upstream_health
   timeout:
     description:
-      - Seconds allowed for the whole check of one server, from connect to close. Must be greater than 0.
+      - Seconds allowed for the whole check of one server, from connect to close.
+      - Must be a finite number greater than 0 and at most 3600 (one hour); V(inf), V(nan) and larger values are refused.
       - Name resolution of a host name happens first and is not interrupted by this timeout.
     type: float
     default: 5.0
@@ -145,6 +146,9 @@ options:
     description:
       - The least number of healthy servers for the task to succeed, as a count such as V(2) or as a percentage
         of the checked servers such as V(50%) (rounded up).
+      - A count is a whole number, 0 or more, written with the ASCII digits C(0-9) only. A percentage is such a number,
+        optionally with a decimal part (V(33.3%)), from V(0%) to V(100%). Nothing else is accepted, not even surrounding
+        spaces or a trailing newline; V(inf), V(nan) and fractional counts are refused.
       - V(0) or V(0%) never fails, whatever the servers' state.
       - When it is not met the task fails with a message naming every unhealthy server with its failed stage and
         error, and still returns RV(servers).
@@ -363,6 +367,7 @@ from ansible_collections.websocket.nginx.plugins.module_utils.websocket_client i
 )
 
 MAX_WORKERS_LIMIT = 1024
+MAX_TIMEOUT = 3600
 SERVER_KEYS = ('host', 'port', 'path', 'tls')
 _CTL = re.compile(r'[\x00-\x1f\x7f]')
 _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
@@ -380,21 +385,26 @@ def parse_min_healthy(value):
             raise error
         return 'count', value
     if isinstance(value, float):
-        if value < 0 or value != int(value):
+        # inf and nan are not whole numbers (int() of them would raise OverflowError or ValueError).
+        if not math.isfinite(value) or value < 0 or not value.is_integer():
             raise error
         return 'count', int(value)
-    text = to_text(value).strip()
-    if text.endswith('%'):
-        number = text[:-1].strip()
-        if not re.match(r'^\d+(\.\d+)?$', number):
-            raise error
-        percent = float(number)
-        if percent > 100:
-            raise error
-        return 'percent', percent
-    if not text.isdigit():
+    if not isinstance(value, str):
         raise error
-    return 'count', int(text)
+    # ASCII digits only: str.isdigit() and \d also accept other Unicode digits such as '٣' or '²', and
+    # re.match with '$' accepts a trailing newline, hence fullmatch.
+    percent = re.fullmatch(r'([0-9]+(?:\.[0-9]+)?)%', value)
+    if percent:
+        number = float(percent.group(1))
+        if number > 100:
+            raise error
+        return 'percent', number
+    if not re.fullmatch(r'[0-9]+', value):
+        raise error
+    try:
+        return 'count', int(value)
+    except ValueError:  # more digits than int() converts (sys.get_int_max_str_digits())
+        raise error
 
 
 def required_healthy(min_healthy, total):
@@ -534,8 +544,9 @@ def validate(params):
             validate_port(params['port'])
         except ValueError as exc:
             raise ValueError('option port: %s' % exc)
-    if not params['timeout'] > 0:
-        raise ValueError('timeout must be greater than 0, got %s' % params['timeout'])
+    timeout = params['timeout']
+    if not (math.isfinite(timeout) and 0 < timeout <= MAX_TIMEOUT):
+        raise ValueError('timeout must be a number of seconds greater than 0 and at most %d, got %s' % (MAX_TIMEOUT, timeout))
     if not 1 <= params['max_workers'] <= MAX_WORKERS_LIMIT:
         raise ValueError('max_workers must be between 1 and %d, got %d' % (MAX_WORKERS_LIMIT, params['max_workers']))
     if not params['expected_status']:

@@ -546,6 +546,10 @@ def test_check_mode_runs_the_same_checks(ws_echo):
 # Argument validation
 # ---------------------------------------------------------------------------
 
+MIN_HEALTHY_ERROR = "min_healthy must be a number of servers (0 or more) or a percentage from 0%% to 100%% such as '50%%', got '%s'"
+TIMEOUT_ERROR = 'timeout must be a number of seconds greater than 0 and at most 3600, got %s'
+
+
 @pytest.mark.parametrize('args, message', [
     ({'servers': []}, 'servers must not be empty'),
     ({'servers': ['127.0.0.1:0']}, "servers[0] (127.0.0.1:0): invalid port '0': must be an integer between 1 and 65535"),
@@ -570,10 +574,31 @@ def test_check_mode_runs_the_same_checks(ws_echo):
     ({'servers': ['h'], 'min_healthy': 'abc'}, "got 'abc'"),
     ({'servers': ['h'], 'min_healthy': 1.5}, "got '1.5'"),
     ({'servers': ['h'], 'min_healthy': True}, "got 'True'"),
+    # Only ASCII digits: '\u0663' (Arabic-Indic three), '\u00b2' (superscript two) and '\u0661\u0660' (Arabic-Indic ten)
+    # pass str.isdigit() and \d; a trailing newline passes re.match(...$).
+    ({'servers': ['h'], 'min_healthy': u'\u0663'}, MIN_HEALTHY_ERROR % u'\u0663'),
+    ({'servers': ['h'], 'min_healthy': u'\u00b2'}, MIN_HEALTHY_ERROR % u'\u00b2'),
+    ({'servers': ['h'], 'min_healthy': u'\u0661\u0660%'}, MIN_HEALTHY_ERROR % u'\u0661\u0660%'),
+    ({'servers': ['h'], 'min_healthy': '1\n'}, MIN_HEALTHY_ERROR % '1\n'),
+    ({'servers': ['h'], 'min_healthy': '50%\n'}, MIN_HEALTHY_ERROR % '50%\n'),
+    ({'servers': ['h'], 'min_healthy': ' 2'}, MIN_HEALTHY_ERROR % ' 2'),
+    ({'servers': ['h'], 'min_healthy': float('inf')}, MIN_HEALTHY_ERROR % 'inf'),
+    ({'servers': ['h'], 'min_healthy': float('nan')}, MIN_HEALTHY_ERROR % 'nan'),
+    ({'servers': ['h'], 'min_healthy': 'inf'}, MIN_HEALTHY_ERROR % 'inf'),
+    ({'servers': ['h'], 'min_healthy': '9' * 5000}, MIN_HEALTHY_ERROR % ('9' * 5000)),
     ({'servers': ['h'], 'nginx_upstream': 'backend'}, 'parameters are mutually exclusive: servers|nginx_upstream'),
     ({}, 'one of the following is required: servers, nginx_upstream'),
-    ({'servers': ['h'], 'timeout': 0}, 'timeout must be greater than 0, got 0.0'),
-    ({'servers': ['h'], 'timeout': -2}, 'timeout must be greater than 0, got -2.0'),
+    ({'servers': ['h'], 'timeout': 0}, TIMEOUT_ERROR % '0.0'),
+    ({'servers': ['h'], 'timeout': -1}, TIMEOUT_ERROR % '-1.0'),
+    ({'servers': ['h'], 'timeout': -2}, TIMEOUT_ERROR % '-2.0'),
+    ({'servers': ['h'], 'timeout': float('inf')}, TIMEOUT_ERROR % 'inf'),
+    ({'servers': ['h'], 'timeout': float('-inf')}, TIMEOUT_ERROR % '-inf'),
+    ({'servers': ['h'], 'timeout': float('nan')}, TIMEOUT_ERROR % 'nan'),
+    ({'servers': ['h'], 'timeout': 'inf'}, TIMEOUT_ERROR % 'inf'),  # YAML 'timeout: inf' is a string
+    ({'servers': ['h'], 'timeout': 'nan'}, TIMEOUT_ERROR % 'nan'),
+    ({'servers': ['h'], 'timeout': 1e10}, TIMEOUT_ERROR % '10000000000.0'),
+    ({'servers': ['h'], 'timeout': '1e400'}, TIMEOUT_ERROR % 'inf'),
+    ({'servers': ['h'], 'timeout': 3600.5}, TIMEOUT_ERROR % '3600.5'),
     ({'servers': ['h'], 'max_workers': 0}, 'max_workers must be between 1 and 1024, got 0'),
     ({'servers': ['h'], 'expected_status': [200, 99]}, 'expected_status values must be HTTP status codes from 100 to 599, got 99'),
     ({'servers': ['h'], 'expected_status': []}, 'expected_status must not be empty'),
@@ -589,6 +614,16 @@ def test_bad_arguments(args, message):
     assert result['failed'] is True
     assert message in result['msg'], result['msg']
     assert 'servers' not in result or isinstance(result['servers'], list)
+
+
+@pytest.mark.parametrize('timeout', [3600, 3600.0, '3600'])
+def test_largest_timeout_accepted(ws_echo, timeout):
+    """3600 s is allowed; the check of a server that answers at once does not wait for it."""
+    started = time.monotonic()
+    result = run({'servers': [addr(ws_echo)], 'timeout': timeout, 'echo': True})
+    assert result['failed'] is False, result['msg']
+    assert only(result)['healthy'] is True, result
+    assert time.monotonic() - started < 10
 
 
 # ---------------------------------------------------------------------------
