@@ -64,82 +64,111 @@ def split_sections(text):
     return sections
 
 
+def _unescape(raw):
+    """Undo the escapes nginx undoes in every token: \\" \\' \\\\ \\t \\r \\n."""
+    out = []
+    index = 0
+    size = len(raw)
+    while index < size:
+        char = raw[index]
+        if char == '\\' and index + 1 < size and raw[index + 1] in _ESCAPES:
+            out.append(_ESCAPES[raw[index + 1]])
+            index += 2
+            continue
+        out.append(char)
+        index += 1
+    return ''.join(out)
+
+
 def tokenize(text, source='<config>'):
     """Yield ``(kind, value, line)``; kind is ``word`` or one of ``; { }``.
 
-    Follows ngx_conf_read_token: ``#`` starts a comment only where a token
-    may start, quotes group a token, a backslash escapes the next character,
-    and ``{`` right after ``$`` opens a ``${var}`` reference inside a word.
+    A transcription of ngx_conf_read_token, so that a text splits here exactly as
+    nginx splits it: ``#`` starts a comment only where a token may start; a quote
+    groups a token only at its start, and must be followed by a space, ``;`` or
+    ``{``; a backslash hides the next character; ``{`` right after ``$`` belongs
+    to the word; ``}`` ends a block only where a token may start (``a}`` is one
+    word); escapes are undone in quoted and bare words alike.
     """
     line = 1
     index = 0
     size = len(text)
+    last_space = True
+    need_space = False
+    escaped = False
+    quote = None
+    comment = False
+    variable = False
+    start = 0
+    start_line = 1
     while index < size:
         char = text[index]
+        index += 1
         if char == '\n':
             line += 1
-            index += 1
+        if comment:
+            if char == '\n':
+                comment = False
             continue
-        if char in ' \t\r':
-            index += 1
+        if escaped:
+            escaped = False
             continue
-        if char == '#':
-            end = text.find('\n', index)
-            index = size if end < 0 else end
-            continue
-        if char in ';{}':
-            yield char, char, line
-            index += 1
-            continue
-        start_line = line
-        if char in '"\'':
-            quote = char
-            index += 1
-            value = []
-            while True:
-                if index >= size:
-                    raise NginxConfigError('%s:%d: unterminated quoted string' % (source, start_line))
-                char = text[index]
-                if char == '\\' and index + 1 < size:
-                    nxt = text[index + 1]
-                    value.append(_ESCAPES.get(nxt, '\\' + nxt))
-                    if nxt == '\n':
-                        line += 1
-                    index += 2
-                    continue
-                if char == quote:
-                    index += 1
-                    break
-                if char == '\n':
-                    line += 1
-                value.append(char)
-                index += 1
-            yield 'word', ''.join(value), start_line
-            continue
-        value = []
-        in_variable = False
-        while index < size:
-            char = text[index]
-            if char == '\\' and index + 1 < size:
-                value.append(text[index:index + 2])
-                index += 2
+        if need_space:
+            need_space = False
+            if char in ' \t\r\n':
+                last_space = True
                 continue
-            if in_variable:
-                if char == '}':
-                    in_variable = False
-                value.append(char)
-                index += 1
+            if char in ';{':
+                last_space = True
+                yield char, char, line
                 continue
-            if char == '{' and value and value[-1].endswith('$'):
-                in_variable = True
-                value.append(char)
-                index += 1
+            if char != ')':
+                raise NginxConfigError('%s:%d: unexpected "%s" after a quoted string' % (source, line, char))
+            last_space = True
+        if last_space:
+            start = index - 1
+            start_line = line
+            if char in ' \t\r\n':
                 continue
-            if char in ' \t\r\n;{}':
-                break
-            value.append(char)
-            index += 1
-        yield 'word', ''.join(value), start_line
+            if char in ';{}':
+                yield char, char, line
+                continue
+            last_space = False
+            if char == '#':
+                comment = True
+                last_space = True
+            elif char == '\\':
+                escaped = True
+            elif char in '"\'':
+                start = index
+                quote = char
+            elif char == '$':
+                variable = True
+            continue
+        if char == '{' and variable:
+            continue
+        variable = False
+        if char == '\\':
+            escaped = True
+            continue
+        if char == '$':
+            variable = True
+            continue
+        if quote:
+            if char == quote:
+                quote = None
+                need_space = True
+                yield 'word', _unescape(text[start:index - 1]), start_line
+            continue
+        if char in ' \t\r\n;{':
+            last_space = True
+            yield 'word', _unescape(text[start:index - 1]), start_line
+            if char in ';{':
+                yield char, char, line
+    if quote:
+        raise NginxConfigError('%s:%d: unterminated quoted string' % (source, start_line))
+    if not last_space and not need_space:
+        yield 'word', _unescape(text[start:]), start_line
 
 
 def parse(text, source='<config>'):
@@ -156,7 +185,7 @@ def parse(text, source='<config>'):
             current.append(value)
         elif kind == ';':
             if not current:
-                continue  # a stray ';' is harmless
+                raise NginxConfigError("%s:%d: unexpected ';'" % (source, line))
             stack[-1].append(Directive(current[0], current[1:], None, source, current_line))
             current = []
         elif kind == '{':

@@ -112,7 +112,7 @@ def validate_port(value, what='port'):
         port = value
     else:
         text = str(value).strip()
-        if not text.isdigit():
+        if not re.fullmatch(r'[0-9]+', text):
             raise ValueError("invalid %s '%s': must be an integer between 1 and 65535" % (what, value))
         port = int(text)
     if not 1 <= port <= 65535:

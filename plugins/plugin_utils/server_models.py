@@ -1,0 +1,191 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, websocket.nginx maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The nginx and echo_backend roles' variables: validated once, normalized, typed.
+
+Like :mod:`.site_model`, each ``build_*`` returns a dataclass of checked values
+or raises :class:`.role_spec.ModelError` with one message per problem. Both
+take the host's open-files hard limit (``/proc/1/limits`` of PID 1; None when
+unlimited), which no process there can raise.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import re
+
+from ansible_collections.websocket.nginx.plugins.module_utils.websocket_client import format_address
+from ansible_collections.websocket.nginx.plugins.plugin_utils import nginx_values as nv
+from ansible_collections.websocket.nginx.plugins.plugin_utils.role_spec import Problems, validate_role_variables
+
+DEBIAN_PACKAGE = re.compile(r'[a-z0-9][a-z0-9+.-]+')
+SYSTEM_USER = re.compile(r'[a-z_][a-z0-9_-]{0,31}')
+HEADER_TEXT = re.compile(r'[!-~]([ -~]*[!-~])?')
+URL_PATH = re.compile(r'/[!-~]*')
+MAX_WORKER_CONNECTIONS = 1048576
+
+
+def _limit_text(limit):
+    return 'unlimited' if limit is None else str(limit)
+
+
+@dataclasses.dataclass
+class NginxConfig:
+    package_name: str
+    package_state: str
+    apt_cache_valid_time: int
+    binary: str
+    include_dir: str
+    user: str
+    worker_processes: str
+    worker_connections: int
+    worker_rlimit_nofile: int
+    worker_shutdown_timeout: str | None
+    multi_accept: bool
+    keepalive_timeout: str
+    server_tokens: bool
+    access_log: str
+    error_log: str
+    http_extra_directives: list
+    remove_default_site: bool
+    service_enabled: bool
+    hard_nofile_limit: int | None
+
+    def as_dict(self):
+        return dataclasses.asdict(self)
+
+
+def build_nginx(variables, hard_nofile_limit):
+    p = validate_role_variables('nginx', variables)
+    problems = Problems()
+    check = problems.check
+    if not DEBIAN_PACKAGE.fullmatch(p['nginx_package_name']):
+        problems.add('', 'nginx_package_name must be a Debian package name such as nginx or nginx-light, got %s'
+                     % nv.show(p['nginx_package_name']))
+    check('', nv.check_int, p['nginx_apt_cache_valid_time'], 'nginx_apt_cache_valid_time', 0)
+    binary = check('', nv.check_absolute_path, p['nginx_binary'], 'nginx_binary', allow_root=False)
+    include_dir = check('', nv.check_absolute_path, p['nginx_include_dir'], 'nginx_include_dir', allow_root=False)
+    if not SYSTEM_USER.fullmatch(p['nginx_user']):
+        problems.add('', 'nginx_user must be a system user name (lower case letters, digits, "_" and "-"), got %s'
+                     % nv.show(p['nginx_user']))
+    processes = p['nginx_worker_processes']
+    if str(processes) != 'auto':
+        try:
+            processes = nv.check_int(processes, 'nginx_worker_processes', 1)
+        except ValueError:
+            problems.add('', "nginx_worker_processes must be 'auto' or a whole number >= 1, got %s" % nv.show(processes))
+    connections = p['nginx_worker_connections']
+    if not 1 <= connections <= MAX_WORKER_CONNECTIONS:
+        problems.add('', 'nginx_worker_connections must be >= 1 and <= %d, got %d' % (MAX_WORKER_CONNECTIONS, connections))
+    rlimit = p['nginx_worker_rlimit_nofile']
+    if rlimit < connections:
+        problems.add('', 'nginx_worker_rlimit_nofile (%d) must be at least nginx_worker_connections (%d): every '
+                         'connection is an open file.' % (rlimit, connections))
+    if hard_nofile_limit is not None and rlimit > hard_nofile_limit:
+        problems.add('', "nginx_worker_rlimit_nofile (%d) exceeds this host's hard open-files limit (%d); a process "
+                         'cannot raise it, so nginx would run with fewer files than configured. Lower it (and '
+                         'nginx_worker_connections with it).' % (rlimit, hard_nofile_limit))
+    shutdown = p['nginx_worker_shutdown_timeout']
+    if shutdown != '':
+        check('', nv.check_time, shutdown, 'nginx_worker_shutdown_timeout')
+    check('', nv.check_time, p['nginx_keepalive_timeout'], 'nginx_keepalive_timeout')
+    access_log = p['nginx_access_log']
+    if access_log != 'off':
+        check('', nv.check_absolute_path, access_log, 'nginx_access_log (a path or "off")', allow_root=False)
+    error_log = p['nginx_error_log']
+    if error_log != 'stderr':
+        check('', nv.check_absolute_path, error_log, 'nginx_error_log (a path or "stderr")', allow_root=False)
+    extra = []
+    for index, text in enumerate(p['nginx_http_extra_directives']):
+        if check('nginx_http_extra_directives[%d]' % index, nv.check_raw_directives, text) is not None:
+            extra.append(text.strip())
+    problems.raise_if_any()
+    return NginxConfig(
+        package_name=p['nginx_package_name'], package_state=p['nginx_package_state'],
+        apt_cache_valid_time=p['nginx_apt_cache_valid_time'], binary=binary, include_dir=include_dir,
+        user=p['nginx_user'], worker_processes=str(processes), worker_connections=connections,
+        worker_rlimit_nofile=rlimit, worker_shutdown_timeout=shutdown or None, multi_accept=p['nginx_multi_accept'],
+        keepalive_timeout=p['nginx_keepalive_timeout'], server_tokens=p['nginx_server_tokens'],
+        access_log=access_log if access_log == 'off' else access_log.rstrip('/'), error_log=error_log,
+        http_extra_directives=extra, remove_default_site=p['nginx_remove_default_site'],
+        service_enabled=p['nginx_service_enabled'], hard_nofile_limit=hard_nofile_limit,
+    )
+
+
+@dataclasses.dataclass
+class EchoBackendConfig:
+    port: int
+    bind_address: str
+    name: str
+    health_path: str
+    whoami_path: str
+    max_message_size: int
+    ping_interval: int
+    user: str
+    service_name: str
+    install_dir: str
+    open_files_limit: int
+    service_enabled: bool
+    service_state: str
+    apt_cache_valid_time: int
+    health_url: str
+
+    def as_dict(self):
+        return dataclasses.asdict(self)
+
+
+def _local_address(bind_address):
+    """Where the host itself reaches a server bound to ``bind_address``."""
+    wildcard = {'0.0.0.0': '127.0.0.1', '::': '::1'}
+    return wildcard.get(bind_address, bind_address)
+
+
+def build_echo_backend(variables, hard_nofile_limit):
+    p = validate_role_variables('echo_backend', variables)
+    problems = Problems()
+    check = problems.check
+    port = check('', nv.check_int, p['echo_backend_port'], 'echo_backend_port', 1, 65535)
+    bind_address = p['echo_backend_bind_address']
+    try:
+        bind_address = str(ipaddress.ip_address(bind_address))
+    except ValueError:
+        if check('', nv.check_host, bind_address, 'echo_backend_bind_address') is None:
+            bind_address = None
+    if not HEADER_TEXT.fullmatch(p['echo_backend_name']):
+        problems.add('', 'echo_backend_name must be a non-empty string of printable ASCII without leading or trailing '
+                         'spaces (it is sent in the X-Echo-Backend header), got %s' % nv.show(p['echo_backend_name']))
+    paths = (p['echo_backend_health_path'], p['echo_backend_whoami_path'])
+    if not all(URL_PATH.fullmatch(path) and '?' not in path and '#' not in path for path in paths) or paths[0] == paths[1]:
+        problems.add('', 'echo_backend_health_path (%s) and echo_backend_whoami_path (%s) must be different URL paths '
+                         'starting with "/", without spaces, "?" or "#".' % (nv.show(paths[0]), nv.show(paths[1])))
+    install_dir = check('', nv.check_absolute_path, p['echo_backend_install_dir'], 'echo_backend_install_dir',
+                        allow_root=False)
+    if install_dir is not None:
+        check('', nv.check_systemd_word, install_dir, 'echo_backend_install_dir')
+    if not SYSTEM_USER.fullmatch(p['echo_backend_user']):
+        problems.add('', 'echo_backend_user must be a system user name (lower case letters, digits, "_" and "-", at '
+                         'most 32 characters), got %s' % nv.show(p['echo_backend_user']))
+    service = p['echo_backend_service_name']
+    if not re.fullmatch(r'[A-Za-z0-9_.:-]+', service) or service.endswith('.service'):
+        problems.add('', 'echo_backend_service_name must be a systemd unit name without the ".service" suffix, got %s'
+                     % nv.show(service))
+    check('', nv.check_int, p['echo_backend_max_message_size'], 'echo_backend_max_message_size', 1)
+    ping = p['echo_backend_ping_interval']
+    if ping < 0:
+        problems.add('', 'echo_backend_ping_interval must be 0 or more (0 disables pings), got %d' % ping)
+    check('', nv.check_int, p['echo_backend_apt_cache_valid_time'], 'echo_backend_apt_cache_valid_time', 0)
+    limit = p['echo_backend_open_files_limit']
+    if limit < 1 or (hard_nofile_limit is not None and limit > hard_nofile_limit):
+        problems.add('', 'echo_backend_open_files_limit is %d but must be from 1 to the hard open-files limit of PID 1 '
+                         'on this host, %s; systemd could not start the service.' % (limit, _limit_text(hard_nofile_limit)))
+    problems.raise_if_any()
+    return EchoBackendConfig(
+        port=port, bind_address=bind_address, name=p['echo_backend_name'], health_path=paths[0], whoami_path=paths[1],
+        max_message_size=p['echo_backend_max_message_size'], ping_interval=ping, user=p['echo_backend_user'],
+        service_name=service, install_dir=install_dir, open_files_limit=limit,
+        service_enabled=p['echo_backend_service_enabled'], service_state=p['echo_backend_service_state'],
+        apt_cache_valid_time=p['echo_backend_apt_cache_valid_time'],
+        health_url='http://%s%s' % (format_address(_local_address(bind_address), port), paths[0]),
+    )

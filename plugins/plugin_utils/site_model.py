@@ -1,0 +1,475 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, websocket.nginx maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The websocket_proxy role's sites: validated once, normalized, typed.
+
+:func:`build` takes the role's variables and what the inventory says about the
+backend hosts, and returns a :class:`ProxyConfig` whose values are all checked
+(:mod:`.nginx_values`), or raises :class:`.role_spec.ModelError` with every
+problem, one message each. The templates only render what it returns.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from ansible_collections.websocket.nginx.plugins.plugin_utils import nginx_values as nv
+from ansible_collections.websocket.nginx.plugins.plugin_utils.role_spec import Problems, validate_role_variables
+
+ROLE = 'websocket_proxy'
+BACKUP_METHODS = ('round_robin', 'least_conn')
+MAX_CHECK_TIMEOUT = 3600
+# Per-host inventory variables that place a backend host in an upstream.
+HOST_ADDRESS_VARIABLE = 'websocket_backend_address'
+HOST_PORT_VARIABLE = 'websocket_backend_port'
+
+
+@dataclasses.dataclass
+class Server:
+    address: str
+    weight: int = 1
+    max_fails: int = 1
+    fail_timeout: str = '10s'
+    backup: bool = False
+    down: bool = False
+    inventory_host: str | None = None
+
+
+@dataclasses.dataclass
+class Upstream:
+    name: str
+    method: str
+    hash_key: str | None
+    hash_consistent: bool
+    keepalive: int
+    servers: list
+
+
+@dataclasses.dataclass
+class ProxyLocation:
+    path: str
+    upstream: str
+    websocket: bool
+    read_timeout: str
+    send_timeout: str | None
+    connect_timeout: str
+    next_upstream: list
+
+
+@dataclasses.dataclass
+class StaticLocation:
+    path: str
+    root: str | None
+    alias: str | None
+    index: list
+    expires: list
+    cache_control: str | None
+    gzip: bool
+    gzip_types: list
+
+
+@dataclasses.dataclass
+class Listen:
+    address: str
+    params: list
+    key: str
+
+
+@dataclasses.dataclass
+class ProxyCheck:
+    """A WebSocket opened through nginx after the reload."""
+    site: str
+    path: str
+    address: str
+    host_header: str | None
+
+
+@dataclasses.dataclass
+class UpstreamCheck:
+    """The servers of an upstream that upstream_health checks before a change (in rotation, TCP)."""
+    upstream: str
+    servers: list
+
+
+@dataclasses.dataclass
+class Site:
+    name: str
+    state: str
+    file: str
+    listen: list
+    default_server: bool
+    server_name: list
+    upstreams: list
+    websocket_locations: list
+    proxy_locations: list
+    static_locations: list
+    extra_directives: list
+    proxy_checks: list
+
+
+@dataclasses.dataclass
+class ProxyConfig:
+    config_dir: str
+    map_file: str
+    nginx_binary: str
+    check_upstreams: bool
+    check_type: str
+    check_path: str
+    check_timeout: float
+    allow_unhealthy_upstreams: bool
+    check_through_proxy: bool
+    sites: list
+    removed_sites: list
+    upstream_checks: list
+    proxy_checks: list
+
+    def as_dict(self):
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass
+class BackendHost:
+    """What the inventory says about one host of a backend group."""
+    name: str
+    address: str
+    port: object
+
+
+def backend_hosts(hostvars, names, default_port):
+    """:class:`BackendHost` for inventory hosts from their variables (any mapping per host).
+
+    The address is ``websocket_backend_address``, else ``ansible_host``, else the
+    inventory name; the port is ``websocket_backend_port``, else ``default_port``.
+    """
+    hosts = {}
+    for name in names:
+        variables = hostvars.get(name) or {}
+        address = variables.get(HOST_ADDRESS_VARIABLE) or variables.get('ansible_host') or name
+        port = variables.get(HOST_PORT_VARIABLE)
+        hosts[name] = BackendHost(name, str(address), default_port if port in (None, '') else port)
+    return hosts
+
+
+def _where(*parts):
+    return ', '.join(parts)
+
+
+def _check_address(listen):
+    """Where the proxy itself reaches a site: its first plain-HTTP listen, on loopback for wildcards."""
+    for item in listen:
+        if 'ssl' in item.params or item.key.startswith('unix:'):
+            continue
+        host, port = item.key.rsplit(':', 1)
+        host = {'*': '127.0.0.1', '[::]': '[::1]'}.get(host, host)
+        return '%s:%s' % (host, port)
+    return None
+
+
+class _Builder(object):
+    def __init__(self, params, groups, hosts):
+        self.p = params
+        self.groups = groups
+        self.hosts = hosts
+        self.problems = Problems()
+
+    def check(self, where, function, *args, **kwargs):
+        return self.problems.check(where, function, *args, **kwargs)
+
+    # -- settings ---------------------------------------------------------
+    def settings(self):
+        p = self.p
+        self.config_dir = self.check('websocket_proxy_config_dir', nv.check_absolute_path, p['websocket_proxy_config_dir'],
+                                     'websocket_proxy_config_dir', allow_root=False)
+        prefix = p['websocket_proxy_file_prefix']
+        if prefix and self.check('', nv.check_name, prefix, 'websocket_proxy_file_prefix') is None:
+            prefix = None
+        self.prefix = prefix
+        self.nginx_binary = self.check('websocket_proxy_nginx_binary', nv.check_absolute_path, p['websocket_proxy_nginx_binary'],
+                                       'websocket_proxy_nginx_binary', allow_root=False)
+        for name in ('websocket_proxy_read_timeout', 'websocket_proxy_send_timeout', 'websocket_proxy_connect_timeout',
+                     'websocket_proxy_http_read_timeout'):
+            self.check('', nv.check_time, p[name], name)
+        self.check('', nv.check_next_upstream, p['websocket_proxy_next_upstream'], 'websocket_proxy_next_upstream')
+        self.check('', nv.check_int, p['websocket_proxy_upstream_keepalive'], 'websocket_proxy_upstream_keepalive', 0)
+        self.check('', nv.check_int, p['websocket_proxy_backend_port'], 'websocket_proxy_backend_port', 1, 65535)
+        self.check('', self._static_expires, p['websocket_proxy_static_expires'], 'websocket_proxy_static_expires')
+        for mime in p['websocket_proxy_gzip_types']:
+            self.check('', nv.check_mime_type, mime, 'websocket_proxy_gzip_types item')
+        check_path = p['websocket_proxy_check_path']
+        if not (isinstance(check_path, str) and check_path.startswith('/') and ' ' not in check_path
+                and not nv.CONTROL.search(check_path)):
+            self.problems.add('', 'websocket_proxy_check_path must start with "/" and hold no spaces or control '
+                                  'characters, got %s' % nv.show(check_path))
+        timeout = p['websocket_proxy_check_timeout']
+        if not 0 < timeout <= MAX_CHECK_TIMEOUT:
+            self.problems.add('', 'websocket_proxy_check_timeout must be greater than 0 and at most %d seconds, got %s'
+                              % (MAX_CHECK_TIMEOUT, timeout))
+        for name in p['websocket_proxy_down_servers']:
+            self.check('', nv.check_text, name, 'websocket_proxy_down_servers item')
+        self.check('', nv.check_text, p['websocket_proxy_backend_group'], 'websocket_proxy_backend_group')
+
+    @staticmethod
+    def _static_expires(value, what):
+        """``expires``: off, epoch, max, [modified] [+-]time, @time; returned as its words."""
+        text = str(value)
+        if text in ('off', 'epoch', 'max'):
+            return [text]
+        words = text.split(' ')
+        if len(words) == 2 and words[0] == 'modified':
+            words, time = ['modified'], words[1]
+        else:
+            words, time = [], text
+        if time.startswith('@'):
+            nv.parse_time(time[1:], what, seconds=True)
+        else:
+            nv.parse_time(time[1:] if time[:1] in '+-' and time[1:] else time, what, seconds=True)
+        return words + [time]
+
+    # -- down servers -------------------------------------------------------
+    def down_names(self):
+        names = set()
+        for host in self.p['websocket_proxy_down_servers']:
+            names.add(str(host))
+            if host in self.hosts:
+                names.add(self.hosts[host].address)
+        return names
+
+    # -- upstreams ------------------------------------------------------------
+    def upstream(self, site_where, raw, down_names):
+        where = _where(site_where, 'upstream %s' % nv.show(raw['name']))
+        name = self.check(where, nv.check_name, raw['name'], 'name')
+        method = raw['method']
+        hash_key = raw['hash_key']
+        if method == 'hash':
+            if not hash_key:
+                self.problems.add(where, 'method "hash" needs hash_key, such as $remote_addr')
+            else:
+                self.check(where, nv.check_variables, hash_key, 'hash_key')
+        elif hash_key:
+            self.problems.add(where, 'hash_key is only used with method "hash" (method is %s)' % method)
+        if raw['hash_consistent'] and method != 'hash':
+            self.problems.add(where, 'hash_consistent is only used with method "hash" (method is %s)' % method)
+        keepalive = raw['keepalive']
+        if keepalive is None:
+            keepalive = self.p['websocket_proxy_upstream_keepalive']
+        keepalive = self.check(where, nv.check_int, keepalive, 'keepalive', 0)
+
+        servers = []
+        if raw['servers'] is None:
+            group = raw['backend_group'] or self.p['websocket_proxy_backend_group']
+            members = self.groups.get(group) or []
+            if not members:
+                self.problems.add(where, 'no servers; list them in "servers" or put hosts in the inventory group %s' % group)
+            for host in members:
+                backend = self.hosts[host]
+                address = self.check(_where(where, 'inventory host %s' % nv.show(host)), nv.backend_address,
+                                     backend.address, backend.port)
+                if address:
+                    servers.append(Server(address=address, down=host in down_names, inventory_host=host))
+        else:
+            if not raw['servers']:
+                self.problems.add(where, 'servers is empty; list at least one, or leave it out to use the inventory group')
+            for item in raw['servers']:
+                server = self.server(where, item, method, down_names)
+                if server:
+                    servers.append(server)
+        return Upstream(name=name, method=method, hash_key=hash_key if method == 'hash' else None,
+                        hash_consistent=raw['hash_consistent'], keepalive=keepalive, servers=servers)
+
+    def server(self, upstream_where, raw, method, down_names):
+        where = _where(upstream_where, 'server %s' % nv.show(raw['address']))
+        address = self.check(where, nv.check_server_address, raw['address'], 'address')
+        weight = self.check(where, nv.check_int, raw['weight'], 'weight', 1)
+        max_fails = self.check(where, nv.check_int, raw['max_fails'], 'max_fails', 0)
+        fail_timeout = self.check(where, nv.check_time, raw['fail_timeout'], 'fail_timeout', seconds=True)
+        if raw['backup'] and method not in BACKUP_METHODS:
+            self.problems.add(where, 'backup servers work only with methods round_robin and least_conn, not %s' % method)
+        if address is None:
+            return None
+        host = address[1:].split(']')[0] if address.startswith('[') else address.rsplit(':', 1)[0]
+        return Server(address=address, weight=weight, max_fails=max_fails, fail_timeout=fail_timeout,
+                      backup=raw['backup'], down=raw['down'] or host in down_names)
+
+    # -- locations ----------------------------------------------------------------
+    def location_path(self, where, path):
+        nv.check_text(path, 'location path')
+        if not path.startswith('/'):
+            raise ValueError('location path %s must start with "/"' % nv.show(path))
+        return path
+
+    def proxy_location(self, site_where, raw, websocket, upstream_names):
+        where = _where(site_where, 'location %s' % nv.show(raw['path']))
+        path = self.check(site_where, self.location_path, site_where, raw['path'])
+        if raw['upstream'] not in upstream_names:
+            self.problems.add(where, 'upstream %s is not an upstream of this site (%s)'
+                              % (nv.show(raw['upstream']), ', '.join(upstream_names) or 'it has none'))
+        p = self.p
+        read = raw['read_timeout'] or p['websocket_proxy_read_timeout' if websocket else 'websocket_proxy_http_read_timeout']
+        send = (raw['send_timeout'] or p['websocket_proxy_send_timeout']) if websocket else None
+        connect = raw['connect_timeout'] or p['websocket_proxy_connect_timeout']
+        next_upstream = raw['next_upstream'] or p['websocket_proxy_next_upstream']
+        location = ProxyLocation(
+            path=path, upstream=raw['upstream'], websocket=websocket,
+            read_timeout=self.check(where, nv.check_time, read, 'read_timeout', allow_zero=False),
+            send_timeout=self.check(where, nv.check_time, send, 'send_timeout', allow_zero=False) if websocket else None,
+            connect_timeout=self.check(where, nv.check_time, connect, 'connect_timeout', allow_zero=False),
+            next_upstream=self.check(where, nv.check_next_upstream, next_upstream, 'next_upstream'),
+        )
+        return location
+
+    def static_location(self, site_where, raw):
+        where = _where(site_where, 'static location %s' % nv.show(raw['path']))
+        path = self.check(site_where, self.location_path, site_where, raw['path'])
+        root, alias = raw['root'], raw['alias']
+        if bool(root) == bool(alias):
+            self.problems.add(where, 'set exactly one of root and alias')
+        elif root:
+            root = self.check(where, nv.check_absolute_path, root, 'root', allow_root=False)
+        else:
+            alias = self.check(where, nv.check_absolute_path, alias, 'alias', allow_root=False)
+            if path and not path.endswith('/'):
+                self.problems.add(where, 'an alias location path must end with "/" (%s/), or a request such as %s../x '
+                                         'would reach outside the alias directory' % (path, path))
+            if alias:
+                alias += '/'
+        index = []
+        for name in raw['index']:
+            checked = self.check(where, nv.check_text, name, 'index file', allow_dollar=False)
+            if checked is not None:
+                if '/' in checked.strip('/') or checked in ('.', '..'):
+                    self.problems.add(where, 'index file %s must be a file name, not a path' % nv.show(name))
+                index.append(checked)
+        if not raw['index']:
+            self.problems.add(where, 'index needs at least one file name, such as index.html')
+        expires = raw['expires'] if raw['expires'] is not None else self.p['websocket_proxy_static_expires']
+        cache_control = raw['cache_control']
+        if cache_control:
+            cache_control = self.check(where, nv.check_header_tokens, cache_control, 'cache_control')
+        return StaticLocation(
+            path=path, root=root or None, alias=alias or None, index=index,
+            expires=self.check(where, self._static_expires, expires, 'expires') or [],
+            cache_control=cache_control or None, gzip=raw['gzip'],
+            gzip_types=list(self.p['websocket_proxy_gzip_types']),
+        )
+
+    # -- sites --------------------------------------------------------------------
+    def site(self, raw, down_names):
+        where = 'site %s' % nv.show(raw['name'])
+        name = self.check(where, nv.check_name, raw['name'], 'name')
+        file = None
+        if name and self.config_dir and self.prefix is not None:
+            file = '%s/%s%s.conf' % (self.config_dir, self.prefix, name)
+        site = Site(name=name, state=raw['state'], file=file, listen=[], default_server=raw['default_server'],
+                    server_name=[], upstreams=[], websocket_locations=[], proxy_locations=[], static_locations=[],
+                    extra_directives=[], proxy_checks=[])
+        if raw['state'] == 'absent':
+            return site
+        if not raw['listen']:
+            self.problems.add(where, 'listen needs at least one value, such as 80 or 127.0.0.1:8080')
+        for value in raw['listen']:
+            parsed = self.check(where, nv.parse_listen, value, 'listen value %s' % nv.show(value))
+            if parsed:
+                site.listen.append(Listen(key=parsed[0], address=parsed[1], params=parsed[2]))
+        for server_name in raw['server_name']:
+            if self.check(where, nv.check_text, server_name, 'server_name', allow_empty=True) is None:
+                continue
+            if server_name.startswith('~'):
+                if ' ' in server_name:
+                    self.problems.add(where, 'server_name regex %s must not contain spaces' % nv.show(server_name))
+                    continue
+            elif server_name not in ('_', '') and not nv.HOST_NAME.fullmatch(
+                    server_name.removeprefix('*.').removeprefix('.').removesuffix('.*') or '-'):
+                self.problems.add(where, 'server_name %s must be a host name such as example.com, *.example.com, '
+                                         'example.*, "_" or a regex starting with "~"' % nv.show(server_name))
+                continue
+            site.server_name.append(server_name)
+        site.upstreams = [self.upstream(where, upstream, down_names) for upstream in raw['upstreams']]
+        upstream_names = [upstream.name for upstream in site.upstreams if upstream.name]
+        site.websocket_locations = [self.proxy_location(where, item, True, upstream_names) for item in raw['websocket_locations']]
+        site.proxy_locations = [self.proxy_location(where, item, False, upstream_names) for item in raw['proxy_locations']]
+        site.static_locations = [self.static_location(where, item) for item in raw['static_locations']]
+        paths = [location.path for location in site.websocket_locations + site.proxy_locations + site.static_locations]
+        for path in sorted({path for path in paths if path and paths.count(path) > 1}):
+            self.problems.add(where, 'location path %s is used more than once' % nv.show(path))
+        for index, text in enumerate(raw['extra_directives']):
+            if self.check(_where(where, 'extra_directives[%d]' % index), nv.check_raw_directives, text) is not None:
+                site.extra_directives.append(text.strip())
+        address = _check_address(site.listen)
+        host_header = next((name for name in site.server_name if name not in ('_', '') and not name.startswith(('~', '*', '.'))
+                            and not name.endswith('.*')), None)
+        if address:
+            site.proxy_checks = [ProxyCheck(site=name, path=location.path, address=address, host_header=host_header)
+                                 for location in site.websocket_locations]
+        return site
+
+    def across_sites(self, sites):
+        names = [site.name for site in sites if site.name]
+        for name in sorted({name for name in names if names.count(name) > 1}):
+            self.problems.add('site %s' % nv.show(name), 'defined more than once')
+        present = [site for site in sites if site.state == 'present']
+        upstreams = [upstream.name for site in present for upstream in site.upstreams if upstream.name]
+        for name in sorted({name for name in upstreams if upstreams.count(name) > 1}):
+            self.problems.add('', 'upstream %s is defined more than once; upstream names must be unique across all sites'
+                              % nv.show(name))
+        defaults = {}
+        names_on = {}
+        for site in present:
+            for listen in site.listen:
+                if site.default_server:
+                    if listen.key in defaults and defaults[listen.key] != site.name:
+                        self.problems.add('site %s' % nv.show(site.name), 'is the default server of %s, and so is site %s; '
+                                          'only one site may be' % (listen.key, nv.show(defaults[listen.key])))
+                    defaults.setdefault(listen.key, site.name)
+                for server_name in site.server_name:
+                    key = (listen.key, server_name.lower())
+                    other = names_on.setdefault(key, site.name)
+                    if other != site.name:
+                        self.problems.add('site %s' % nv.show(site.name), 'server_name %s on %s is also served by site %s'
+                                          % (nv.show(server_name), listen.key, nv.show(other)))
+
+
+def build(variables, hostvars=None, groups=None):
+    """Validate and normalize the websocket_proxy role's variables.
+
+    ``variables``: the play's values of the role's variables (as the role sees
+    them). ``groups``: inventory group name -> host names. ``hostvars``: host name
+    -> its variables (only ``websocket_backend_address``, ``ansible_host`` and
+    ``websocket_backend_port`` are read). Returns a :class:`ProxyConfig`;
+    raises ModelError listing every problem.
+    """
+    params = validate_role_variables(ROLE, variables)
+    groups = groups or {}
+    hostvars = hostvars or {}
+    wanted = set(params['websocket_proxy_down_servers'])
+    for site in params['websocket_proxy_sites']:
+        for upstream in site['upstreams']:
+            if upstream['servers'] is None:
+                wanted.update(groups.get(upstream['backend_group'] or params['websocket_proxy_backend_group']) or [])
+    hosts = backend_hosts(hostvars, sorted(wanted), params['websocket_proxy_backend_port'])
+    builder = _Builder(params, groups, hosts)
+    builder.settings()
+    down_names = builder.down_names()
+    sites = [builder.site(raw, down_names) for raw in params['websocket_proxy_sites']]
+    builder.across_sites(sites)
+    builder.problems.raise_if_any()
+    present = [site for site in sites if site.state == 'present']
+    return ProxyConfig(
+        config_dir=builder.config_dir,
+        map_file='%s/%supgrade-map.conf' % (builder.config_dir, builder.prefix),
+        nginx_binary=builder.nginx_binary,
+        check_upstreams=params['websocket_proxy_check_upstreams'],
+        check_type=params['websocket_proxy_check_type'],
+        check_path=params['websocket_proxy_check_path'],
+        check_timeout=params['websocket_proxy_check_timeout'],
+        allow_unhealthy_upstreams=params['websocket_proxy_allow_unhealthy_upstreams'],
+        check_through_proxy=params['websocket_proxy_check_through_proxy'],
+        sites=present,
+        removed_sites=[site for site in sites if site.state == 'absent'],
+        upstream_checks=[
+            UpstreamCheck(upstream.name, [server.address for server in upstream.servers
+                                          if not server.down and not server.address.startswith('unix:')])
+            for site in present for upstream in site.upstreams
+        ],
+        proxy_checks=[check for site in present for check in site.proxy_checks],
+    )
