@@ -28,11 +28,14 @@ HOST_PORT_VARIABLE = 'websocket_backend_port'
 @dataclasses.dataclass
 class Server:
     address: str
+    port: int | None = None
     weight: int = 1
     max_fails: int = 1
     fail_timeout: str = '10s'
     backup: bool = False
     down: bool = False
+    # The inventory host this server is, when known: filled from a backend group, or a listed
+    # server whose address names a host of websocket_proxy_down_servers.
     inventory_host: str | None = None
 
 
@@ -44,6 +47,10 @@ class Upstream:
     hash_consistent: bool
     keepalive: int
     servers: list
+    # Primary servers not marked down: 0 means the upstream has nothing to send new connections to.
+    in_rotation: int = 0
+    # The inventory hosts among its servers (see Server.inventory_host).
+    inventory_hosts: list = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass
@@ -151,6 +158,14 @@ def backend_hosts(hostvars, names, default_port):
     return hosts
 
 
+def _port(address):
+    """The port of a checked server address; None for unix sockets, 80 when none is written."""
+    if address.startswith('unix:'):
+        return None
+    tail = address.rsplit(']', 1)[-1]
+    return int(tail.rsplit(':', 1)[1]) if ':' in tail else 80
+
+
 def _where(*parts):
     return ', '.join(parts)
 
@@ -228,11 +243,12 @@ class _Builder(object):
 
     # -- down servers -------------------------------------------------------
     def down_names(self):
-        names = set()
+        """Inventory host of each name under which a down server can appear in an address."""
+        names = {}
         for host in self.p['websocket_proxy_down_servers']:
-            names.add(str(host))
+            names[str(host)] = str(host)
             if host in self.hosts:
-                names.add(self.hosts[host].address)
+                names[self.hosts[host].address] = str(host)
         return names
 
     # -- upstreams ------------------------------------------------------------
@@ -266,7 +282,8 @@ class _Builder(object):
                 address = self.check(_where(where, 'inventory host %s' % nv.show(host)), nv.backend_address,
                                      backend.address, backend.port)
                 if address:
-                    servers.append(Server(address=address, down=host in down_names, inventory_host=host))
+                    servers.append(Server(address=address, port=_port(address), down=host in down_names,
+                                          inventory_host=host))
         else:
             if not raw['servers']:
                 self.problems.add(where, 'servers is empty; list at least one, or leave it out to use the inventory group')
@@ -275,7 +292,9 @@ class _Builder(object):
                 if server:
                     servers.append(server)
         return Upstream(name=name, method=method, hash_key=hash_key if method == 'hash' else None,
-                        hash_consistent=raw['hash_consistent'], keepalive=keepalive, servers=servers)
+                        hash_consistent=raw['hash_consistent'], keepalive=keepalive, servers=servers,
+                        in_rotation=sum(1 for server in servers if not server.down and not server.backup),
+                        inventory_hosts=[server.inventory_host for server in servers if server.inventory_host])
 
     def server(self, upstream_where, raw, method, down_names):
         where = _where(upstream_where, 'server %s' % nv.show(raw['address']))
@@ -287,9 +306,10 @@ class _Builder(object):
             self.problems.add(where, 'backup servers work only with methods round_robin and least_conn, not %s' % method)
         if address is None:
             return None
-        host = address[1:].split(']')[0] if address.startswith('[') else address.rsplit(':', 1)[0]
-        return Server(address=address, weight=weight, max_fails=max_fails, fail_timeout=fail_timeout,
-                      backup=raw['backup'], down=raw['down'] or host in down_names)
+        host = address[1:].split(']')[0] if address.startswith('[') else address.split(':', 1)[0]
+        return Server(address=address, port=_port(address), weight=weight, max_fails=max_fails,
+                      fail_timeout=fail_timeout, backup=raw['backup'], down=raw['down'] or host in down_names,
+                      inventory_host=down_names.get(host))
 
     # -- locations ----------------------------------------------------------------
     def location_path(self, where, path):

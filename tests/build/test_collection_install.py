@@ -22,23 +22,21 @@ PLAYBOOK = """\
         upstreams: [{{name: echo, servers: [{{address: "127.0.0.1:{port}"}}]}}]
         websocket_locations: [{{path: /ws/, upstream: echo}}]
   tasks:
-    # The role's own defaults and templates, from the tarball; no nginx needed for these steps.
-    - name: Fill in the role's defaults
-      ansible.builtin.import_role:
-        name: websocket.nginx.websocket_proxy
-        tasks_from: normalize.yml
-    - name: Validate the sites
-      ansible.builtin.import_role:
-        name: websocket.nginx.websocket_proxy
-        tasks_from: validate.yml
+    # The role's model (action plugin, plugin_utils, argument spec) from the tarball; no nginx needed.
+    - name: Check the variables and build the site configuration
+      websocket.nginx.role_config:
+        role: websocket_proxy
+      register: installed_model
     - name: Check the upstream server with the module
       websocket.nginx.upstream_health:
-        servers: "{{{{ websocket_proxy_site_configs[0].upstreams[0].servers | map(attribute='address') }}}}"
+        servers: "{{{{ installed_model.config.sites[0].upstreams[0].servers | map(attribute='address') }}}}"
         check: tcp
       register: installed_health
-    - name: Show the result
+    - name: Render a value with the collection's filter
       ansible.builtin.assert:
-        that: installed_health.healthy == 1
+        that:
+          - installed_health.healthy == 1
+          - ("a b" | websocket.nginx.nginx_arg) == '"a b"'
 """
 
 
@@ -65,6 +63,7 @@ def test_tarball_holds_the_collection_and_no_development_files(installed):
         names = set(archive.getnames())
     for wanted in ["galaxy.yml", "MANIFEST.json", "roles/nginx/meta/argument_specs.yml",
                    "roles/websocket_proxy/tasks/main.yml", "roles/echo_backend/tasks/main.yml",
+                   "plugins/action/role_config.py", "plugins/plugin_utils/site_model.py",
                    "playbooks/site.yml", "meta/runtime.yml", "README.md"]:
         assert wanted in names or (wanted == "galaxy.yml" and "MANIFEST.json" in names), wanted
     for unwanted in [".venv", "molecule", ".ci", "scripts", ".git"]:
@@ -81,7 +80,7 @@ def test_installed_collection_serves_fqcn_playbook(installed, tmp_path):
                   "-e", f"ansible_python_interpreter={sys.executable}", str(playbook)],
                  env=env, cwd=tmp_path)
     listener.close()
-    assert "websocket.nginx.websocket_proxy : Stop on invalid sites before anything changes" in result.stdout
+    assert "Check the variables and build the site configuration" in result.stdout
     assert "failed=0" in result.stdout
     listing = run(["ansible-galaxy", "collection", "list", "websocket.nginx"], env=env, cwd=tmp_path)
     assert str(collections) in listing.stdout

@@ -4,6 +4,7 @@ WebSockets on the other backends stay open and echo during the whole drain, and 
 connection reaches the drained backend while it is out of rotation.
 """
 
+import json
 import os
 import re
 import subprocess
@@ -12,7 +13,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from conftest import BACKENDS, INVENTORY, backend_of, open_ws, wait_for_backend
+from conftest import BACKENDS, INVENTORY, PROXY, backend_of, open_ws, wait_for_backend
 
 DRAIN_PLAYBOOK = Path(__file__).resolve().parents[3] / "playbooks" / "drain.yml"
 DRAINED = BACKENDS[1]
@@ -116,3 +117,20 @@ def test_drain_keeps_other_connections_and_sends_nothing_new(ws_base):
     # Back in rotation.
     wait_for_backend(ws_base, "/rr/", DRAINED, timeout=10)
     assert set(Counter(backend_of(ws_base, "/rr/") for _attempt in range(12))) == set(BACKENDS)
+
+
+def test_drain_refuses_to_empty_an_upstream_and_changes_nothing():
+    """With the two other backends already down, draining the third would leave no server in rotation."""
+    site_file = ["docker", "exec", PROXY, "cat", "/etc/nginx/conf.d/websocket-proxy-cluster.conf"]
+    before = subprocess.run(site_file, capture_output=True, text=True, timeout=30, check=True).stdout
+    others = [backend for backend in BACKENDS if backend != DRAINED]
+    playbook = Playbook("-e", f"drain_backend={DRAINED}",
+                        "-e", '{"websocket_proxy_down_servers": %s}' % json.dumps(others))
+    returncode = playbook.wait(timeout=TIMEOUT)
+    output = " ".join(playbook.output.split())
+    assert returncode != 0, output
+    assert f"{DRAINED} is the last server in rotation of upstream(s) rr, least, iphash, hash" in output, output
+    assert "Nothing was changed. Use -e drain_force=true to drain it anyway." in output, output
+    assert "Mark the backend down in the proxy configuration" not in output
+    after = subprocess.run(site_file, capture_output=True, text=True, timeout=30, check=True).stdout
+    assert after == before

@@ -54,3 +54,20 @@ def test_package_upgrade_restarts_nginx_and_nothing_else_does(proxy, container):
     assert again.returncode == 0, again.stdout + again.stderr
     assert "RUNNING HANDLER" not in again.stdout
     assert container.file("/run/nginx.pid").content_string.strip() == master
+
+
+def test_changes_in_both_roles_reload_nginx_once(proxy, container):
+    """nginx and websocket_proxy both notify "Reload nginx" (as on a first run): one reload."""
+    from conftest import SCENARIO_DIR
+    from wsn_e2e import run_playbook
+
+    for extra_vars in ({"nginx_keepalive_timeout": "66s", "websocket_proxy_http_read_timeout": "61s"}, {}):
+        result = run_playbook(SCENARIO_DIR / "apply_proxy.yml", "--limit", proxy, extra_vars=extra_vars)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "TASK [websocket.nginx.nginx : Write nginx.conf" in result.stdout
+        handlers = [line for line in result.stdout.splitlines() if line.startswith("RUNNING HANDLER")]
+        reloads = [line for line in handlers if "Reload nginx" in line]
+        assert len(reloads) == 1, handlers
+        config = container.check_output("nginx -T 2>/dev/null")
+        assert ("keepalive_timeout 66s;" in config) == bool(extra_vars)
+        assert ("proxy_read_timeout 61s;" in config) == bool(extra_vars)
