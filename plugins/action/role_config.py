@@ -4,55 +4,7 @@
 
 from __future__ import annotations
 
-DOCUMENTATION = r"""
----
-module: role_config
-short_description: Validate and normalize the variables of a websocket.nginx role
-version_added: "0.2.0"
-description:
-  - Used by the roles of this collection as their first task; not meant to be called from playbooks.
-  - Reads the role's variables from the play, checks them against the role's own C(meta/argument_specs.yml) with
-    ansible-core's ArgumentSpecValidator (which converts C("8") to 8 and C("false") to false and fills nested
-    defaults), then checks every value that reaches a configuration file and the rules between fields.
-  - Returns the normalized configuration in RV(config); the role's templates render only that.
-  - Fails with one message per problem before anything on the host changes.
-  - Runs on the controller; for O(role=nginx) and O(role=echo_backend) it reads C(/proc/1/limits) on the host
-    to know the open-files hard limit that services get there.
-options:
-  role:
-    description: The role whose variables are checked.
-    type: str
-    required: true
-    choices: [nginx, websocket_proxy, echo_backend]
-author:
-  - websocket.nginx maintainers (!UNKNOWN)
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
-"""
-
-EXAMPLES = r"""
-- name: Check the variables and build the configuration
-  websocket.nginx.role_config:
-    role: websocket_proxy
-  register: websocket_proxy_model
-"""
-
-RETURN = r"""
-config:
-  description: The role's configuration, every value checked and every default filled in.
-  returned: success
-  type: dict
-errors:
-  description: One message per problem.
-  returned: failure
-  type: list
-  elements: str
-"""
+# Documented in plugins/modules/role_config.py (where ansible-doc looks for it).
 
 import base64
 
