@@ -79,3 +79,17 @@ def test_check_mode_on_the_deployed_hosts_reports_no_change():
     assert result.returncode == 0, result.stdout + result.stderr
     recap = result.stdout[result.stdout.index("PLAY RECAP"):]
     assert recap.count("changed=0") == 2, recap
+
+
+def test_failed_write_is_reported_as_such_and_proxy_keeps_serving(container, ws_base, apply_site_change):
+    """A file that cannot be written is not blamed on nginx; nothing changes, nginx keeps serving."""
+    master_before = nginx_master_pid(container)
+    result = apply_site_change({}, websocket_proxy_config_dir="/etc/nginx/no-such-dir")
+    assert result.returncode != 0
+    output = " ".join((result.stdout + result.stderr).split())
+    assert "Writing the new configuration failed (Write the WebSocket upgrade map)" in output, output
+    assert "nginx rejected" not in output
+    assert nginx_master_pid(container) == master_before
+    with ws_connect(f"{ws_base}/ws/") as ws:
+        ws.send("still serving")
+        assert ws.recv(timeout=10) == "still serving"
