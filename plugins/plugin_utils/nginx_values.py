@@ -51,7 +51,7 @@ NAME = re.compile(r'[A-Za-z0-9][A-Za-z0-9_.-]*')
 VARIABLE = re.compile(r'\$([A-Za-z0-9_]+|\{[A-Za-z0-9_]+\})')
 MIME_TYPE = re.compile(r"[A-Za-z0-9!#&^_.+-]+/[A-Za-z0-9!#&^_.+-]+|\*")
 HEADER_TOKEN_LIST = re.compile(r'[A-Za-z0-9!#%&\'*+.^_`|~-]+(=[A-Za-z0-9!#%&\'*+.^_`|~-]+)?'
-                               r'(\s*,\s*[A-Za-z0-9!#%&\'*+.^_`|~-]+(=[A-Za-z0-9!#%&\'*+.^_`|~-]+)?)*')
+                               r'( *, *[A-Za-z0-9!#%&\'*+.^_`|~-]+(=[A-Za-z0-9!#%&\'*+.^_`|~-]+)?)*')
 NEXT_UPSTREAM_CONDITIONS = ('error', 'timeout', 'invalid_header', 'http_500', 'http_502', 'http_503',
                             'http_504', 'http_403', 'http_404', 'http_429', 'non_idempotent', 'off')
 LISTEN_FLAGS = ('ssl', 'http2', 'quic', 'proxy_protocol', 'reuseport', 'deferred', 'bind')
@@ -187,9 +187,9 @@ def check_int(value, what='value', minimum=None, maximum=None):
     if isinstance(value, bool):
         raise ValueError('%s must be a whole number, got %s' % (what, value))
     if isinstance(value, str):
-        if not re.fullmatch(r'-?[0-9]+', value.strip()):
+        if not re.fullmatch(r'-?[0-9]+', value):
             raise ValueError('%s must be a whole number, got %s' % (what, show(value)))
-        value = int(value.strip())
+        value = int(value)
     elif isinstance(value, float):
         if value != value or value in (float('inf'), float('-inf')) or value != int(value):
             raise ValueError('%s must be a whole number, got %s' % (what, value))
@@ -206,36 +206,55 @@ def check_int(value, what='value', minimum=None, maximum=None):
 def parse_time(value, what='time', seconds=False):
     """Milliseconds of an nginx time such as ``500ms``, ``30s``, ``1h30m`` or ``90``.
 
-    With ``seconds=True`` the directive counts in seconds (``expires``,
-    ``fail_timeout``): ``ms`` is refused and the result is a whole number of
-    seconds times 1000. A bare number means seconds either way.
+    A transcription of ngx_parse_time. Where the directive counts in seconds
+    (``seconds=True``: ``expires``, ``fail_timeout``) ``ms`` is refused; where it
+    counts in milliseconds (timeouts) years and months are refused. Units come in
+    descending order, each once; a bare number at the end means seconds. Spaces may
+    follow a unit (``"1h 30m"``); leading or trailing spaces are refused.
     """
-    if isinstance(value, bool):
-        raise ValueError('%s must be an nginx time such as 60s, 5m or 1h30m, got %s' % (what, value))
+    example = '60s, 5m or 1h30m' if seconds else '500ms, 60s, 5m or 1h30m'
+    error = ValueError('%s must be an nginx time such as %s, got %s' % (what, example, show(value)))
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise error
     text = str(value)
-    error = ValueError('%s must be an nginx time such as %s, got %s'
-                       % (what, '60s, 5m or 1h30m' if seconds else '500ms, 60s, 5m or 1h30m', show(text)))
-    if not text or CONTROL.search(text) or text != text.strip():
+    if not text or text != text.strip(' ') or CONTROL.search(text):
         raise error
+    order = ('start', 'y', 'M', 'w', 'd', 'h', 'm', 's', 'ms', 'last')
+    step = 0 if seconds else order.index('M')
+    valid = False
+    number = 0
     total = 0
-    last_rank = -1
-    position = 0
-    compact = text.replace(' ', '')
-    if not compact:
+    index = 0
+    while index < len(text):
+        char = text[index]
+        index += 1
+        if '0' <= char <= '9':
+            number = number * 10 + int(char)
+            valid = True
+            continue
+        if char == 'm' and text[index:index + 1] == 's':
+            index += 1
+            unit = 'ms'
+            if seconds or step >= order.index('ms'):
+                raise error
+        elif char in ('y', 'M', 'w', 'd', 'h', 'm', 's'):
+            unit = char
+            if step >= order.index(unit) or (unit == 'y' and step > 0):
+                raise error
+        elif char == ' ':
+            unit = 'last'
+            if step >= order.index('s'):
+                raise error
+        else:
+            raise error
+        step = order.index(unit)
+        total += number * (1000 if unit == 'last' else dict(TIME_UNITS)[unit])
+        number = 0
+        while text[index:index + 1] == ' ':
+            index += 1
+    if not valid:
         raise error
-    while position < len(compact):
-        match = _TIME_PART.match(compact, position)
-        if not match:
-            raise error
-        number, unit = match.group(1), match.group(2) or 's'
-        if match.group(2) is None and match.end() != len(compact):
-            raise error
-        rank = [name for name, _ in TIME_UNITS].index(unit)
-        if rank <= last_rank or (seconds and unit == 'ms'):
-            raise error
-        last_rank = rank
-        total += int(number) * dict(TIME_UNITS)[unit]
-        position = match.end()
+    total += number * 1000
     if total > MAX_TIME_MS:
         raise ValueError('%s is too long for nginx (at most about 68 years), got %s' % (what, show(text)))
     return total
@@ -269,6 +288,8 @@ def check_host(host, what='host'):
     """A host name or an IP address (IPv6 without brackets)."""
     if not isinstance(host, str) or not host:
         raise ValueError('%s must not be empty' % what)
+    if '%' in host:
+        raise ValueError('%s %s: nginx takes no IPv6 scope (%%interface)' % (what, show(host)))
     if ':' in host:
         try:
             ipaddress.IPv6Address(host)
@@ -361,7 +382,13 @@ def parse_listen(value, what='listen'):
 
 def check_next_upstream(value, what='next_upstream'):
     """``proxy_next_upstream`` conditions, as a list of words."""
-    words = value.split() if isinstance(value, str) else list(value or [])
+    if isinstance(value, str):
+        if not value.strip():
+            raise ValueError('%s must name at least one condition such as "error timeout"' % what)
+        check_text(value, what)
+        words = value.split(' ')
+    else:
+        words = list(value or [])
     if not words:
         raise ValueError('%s must name at least one condition such as "error timeout"' % what)
     for word in words:

@@ -57,6 +57,14 @@ class NginxConfig:
         return dataclasses.asdict(self)
 
 
+def _log_path(value, what):
+    """A log file: an absolute path without spaces (a level or format is not set in this variable)."""
+    path = nv.check_absolute_path(value, what, allow_root=False)
+    if ' ' in path:
+        raise ValueError('%s must be a file path without spaces, got %s' % (what, nv.show(value)))
+    return path
+
+
 def build_nginx(variables, hard_nofile_limit):
     p = validate_role_variables('nginx', variables)
     problems = Problems()
@@ -93,10 +101,10 @@ def build_nginx(variables, hard_nofile_limit):
     check('', nv.check_time, p['nginx_keepalive_timeout'], 'nginx_keepalive_timeout')
     access_log = p['nginx_access_log']
     if access_log != 'off':
-        check('', nv.check_absolute_path, access_log, 'nginx_access_log (a path or "off")', allow_root=False)
+        check('', _log_path, access_log, 'nginx_access_log (a path or "off")')
     error_log = p['nginx_error_log']
     if error_log != 'stderr':
-        check('', nv.check_absolute_path, error_log, 'nginx_error_log (a path or "stderr")', allow_root=False)
+        check('', _log_path, error_log, 'nginx_error_log (a path or "stderr")')
     extra = []
     for index, text in enumerate(p['nginx_http_extra_directives']):
         if check('nginx_http_extra_directives[%d]' % index, nv.check_raw_directives, text) is not None:

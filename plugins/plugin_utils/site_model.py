@@ -141,6 +141,8 @@ class BackendHost:
     name: str
     address: str
     port: object
+    # Every name under which the host can appear in a listed server's address.
+    aliases: list = dataclasses.field(default_factory=list)
 
 
 def backend_hosts(hostvars, names, default_port):
@@ -154,7 +156,8 @@ def backend_hosts(hostvars, names, default_port):
         variables = hostvars.get(name) or {}
         address = variables.get(HOST_ADDRESS_VARIABLE) or variables.get('ansible_host') or name
         port = variables.get(HOST_PORT_VARIABLE)
-        hosts[name] = BackendHost(name, str(address), default_port if port in (None, '') else port)
+        aliases = [str(alias) for alias in (name, variables.get(HOST_ADDRESS_VARIABLE), variables.get('ansible_host')) if alias]
+        hosts[name] = BackendHost(name, str(address), default_port if port in (None, '') else port, aliases)
     return hosts
 
 
@@ -194,21 +197,26 @@ class _Builder(object):
     # -- settings ---------------------------------------------------------
     def settings(self):
         p = self.p
-        self.config_dir = self.check('websocket_proxy_config_dir', nv.check_absolute_path, p['websocket_proxy_config_dir'],
+        self.config_dir = self.check('', nv.check_absolute_path, p['websocket_proxy_config_dir'],
                                      'websocket_proxy_config_dir', allow_root=False)
         prefix = p['websocket_proxy_file_prefix']
         if prefix and self.check('', nv.check_name, prefix, 'websocket_proxy_file_prefix') is None:
             prefix = None
         self.prefix = prefix
-        self.nginx_binary = self.check('websocket_proxy_nginx_binary', nv.check_absolute_path, p['websocket_proxy_nginx_binary'],
+        self.nginx_binary = self.check('', nv.check_absolute_path, p['websocket_proxy_nginx_binary'],
                                        'websocket_proxy_nginx_binary', allow_root=False)
+        # Checked once here; locations and upstreams that do not set their own inherit them as checked.
+        self.defaults = {}
         for name in ('websocket_proxy_read_timeout', 'websocket_proxy_send_timeout', 'websocket_proxy_connect_timeout',
                      'websocket_proxy_http_read_timeout'):
-            self.check('', nv.check_time, p[name], name)
-        self.check('', nv.check_next_upstream, p['websocket_proxy_next_upstream'], 'websocket_proxy_next_upstream')
-        self.check('', nv.check_int, p['websocket_proxy_upstream_keepalive'], 'websocket_proxy_upstream_keepalive', 0)
+            self.defaults[name] = self.check('', nv.check_time, p[name], name, allow_zero=False)
+        self.defaults['websocket_proxy_next_upstream'] = self.check(
+            '', nv.check_next_upstream, p['websocket_proxy_next_upstream'], 'websocket_proxy_next_upstream')
+        self.defaults['websocket_proxy_upstream_keepalive'] = self.check(
+            '', nv.check_int, p['websocket_proxy_upstream_keepalive'], 'websocket_proxy_upstream_keepalive', 0)
         self.check('', nv.check_int, p['websocket_proxy_backend_port'], 'websocket_proxy_backend_port', 1, 65535)
-        self.check('', self._static_expires, p['websocket_proxy_static_expires'], 'websocket_proxy_static_expires')
+        self.defaults['websocket_proxy_static_expires'] = self.check(
+            '', self._static_expires, p['websocket_proxy_static_expires'], 'websocket_proxy_static_expires')
         for mime in p['websocket_proxy_gzip_types']:
             self.check('', nv.check_mime_type, mime, 'websocket_proxy_gzip_types item')
         check_path = p['websocket_proxy_check_path']
@@ -247,8 +255,8 @@ class _Builder(object):
         names = {}
         for host in self.p['websocket_proxy_down_servers']:
             names[str(host)] = str(host)
-            if host in self.hosts:
-                names[self.hosts[host].address] = str(host)
+            for alias in self.hosts[host].aliases if host in self.hosts else []:
+                names[alias] = str(host)
         return names
 
     # -- upstreams ------------------------------------------------------------
@@ -268,8 +276,9 @@ class _Builder(object):
             self.problems.add(where, 'hash_consistent is only used with method "hash" (method is %s)' % method)
         keepalive = raw['keepalive']
         if keepalive is None:
-            keepalive = self.p['websocket_proxy_upstream_keepalive']
-        keepalive = self.check(where, nv.check_int, keepalive, 'keepalive', 0)
+            keepalive = self.defaults['websocket_proxy_upstream_keepalive']
+        else:
+            keepalive = self.check(where, nv.check_int, keepalive, 'keepalive', 0)
 
         servers = []
         if raw['servers'] is None:
@@ -324,19 +333,21 @@ class _Builder(object):
         if raw['upstream'] not in upstream_names:
             self.problems.add(where, 'upstream %s is not an upstream of this site (%s)'
                               % (nv.show(raw['upstream']), ', '.join(upstream_names) or 'it has none'))
-        p = self.p
-        read = raw['read_timeout'] or p['websocket_proxy_read_timeout' if websocket else 'websocket_proxy_http_read_timeout']
-        send = (raw['send_timeout'] or p['websocket_proxy_send_timeout']) if websocket else None
-        connect = raw['connect_timeout'] or p['websocket_proxy_connect_timeout']
-        next_upstream = raw['next_upstream'] or p['websocket_proxy_next_upstream']
-        location = ProxyLocation(
+        def own_or_default(key, default_name, check, **kwargs):
+            if raw[key] is None:
+                return self.defaults[default_name]
+            return self.check(where, check, raw[key], key, **kwargs)
+
+        return ProxyLocation(
             path=path, upstream=raw['upstream'], websocket=websocket,
-            read_timeout=self.check(where, nv.check_time, read, 'read_timeout', allow_zero=False),
-            send_timeout=self.check(where, nv.check_time, send, 'send_timeout', allow_zero=False) if websocket else None,
-            connect_timeout=self.check(where, nv.check_time, connect, 'connect_timeout', allow_zero=False),
-            next_upstream=self.check(where, nv.check_next_upstream, next_upstream, 'next_upstream'),
+            read_timeout=own_or_default('read_timeout', 'websocket_proxy_read_timeout' if websocket
+                                        else 'websocket_proxy_http_read_timeout', nv.check_time, allow_zero=False),
+            send_timeout=own_or_default('send_timeout', 'websocket_proxy_send_timeout', nv.check_time,
+                                        allow_zero=False) if websocket else None,
+            connect_timeout=own_or_default('connect_timeout', 'websocket_proxy_connect_timeout', nv.check_time,
+                                           allow_zero=False),
+            next_upstream=own_or_default('next_upstream', 'websocket_proxy_next_upstream', nv.check_next_upstream),
         )
-        return location
 
     def static_location(self, site_where, raw):
         where = _where(site_where, 'static location %s' % nv.show(raw['path']))
@@ -362,13 +373,16 @@ class _Builder(object):
                 index.append(checked)
         if not raw['index']:
             self.problems.add(where, 'index needs at least one file name, such as index.html')
-        expires = raw['expires'] if raw['expires'] is not None else self.p['websocket_proxy_static_expires']
+        if raw['expires'] is None:
+            expires = self.defaults['websocket_proxy_static_expires']
+        else:
+            expires = self.check(where, self._static_expires, raw['expires'], 'expires')
         cache_control = raw['cache_control']
         if cache_control:
             cache_control = self.check(where, nv.check_header_tokens, cache_control, 'cache_control')
         return StaticLocation(
             path=path, root=root or None, alias=alias or None, index=index,
-            expires=self.check(where, self._static_expires, expires, 'expires') or [],
+            expires=expires or [],
             cache_control=cache_control or None, gzip=raw['gzip'],
             gzip_types=list(self.p['websocket_proxy_gzip_types']),
         )
@@ -405,7 +419,8 @@ class _Builder(object):
                 continue
             site.server_name.append(server_name)
         site.upstreams = [self.upstream(where, upstream, down_names) for upstream in raw['upstreams']]
-        upstream_names = [upstream.name for upstream in site.upstreams if upstream.name]
+        # By the names as written: a badly named upstream is reported once, not again by its locations.
+        upstream_names = [upstream['name'] for upstream in raw['upstreams']]
         site.websocket_locations = [self.proxy_location(where, item, True, upstream_names) for item in raw['websocket_locations']]
         site.proxy_locations = [self.proxy_location(where, item, False, upstream_names) for item in raw['proxy_locations']]
         site.static_locations = [self.static_location(where, item) for item in raw['static_locations']]

@@ -232,3 +232,88 @@ def test_real_nginx_t_output(tmp_path):
     ]
     assert upstreams['ws'][0]['source'] == str(tmp_path / 'conf.d' / '1-up.conf')
     assert upstreams['other'][0]['servers'][0]['address'] == 'localhost:9000'
+
+
+# Tokenizer cases, each as nginx's ngx_conf_read_token splits it (the structural ones were
+# checked with nginx 1.22 `nginx -t`: "a}" is one argument, "a"b is refused, "a") is two
+# arguments, and so on). Each case: text, then [(kind, value, line)] or the error message.
+@pytest.mark.parametrize('text, expected', [
+    # "}" ends a block only where a token may start
+    ('a}', [('word', 'a}', 1)]),
+    ('a} ;', [('word', 'a}', 1), (';', ';', 1)]),
+    ('a }', [('word', 'a', 1), ('}', '}', 1)]),
+    ('{}', [('{', '{', 1), ('}', '}', 1)]),
+    # "{" right after "$" belongs to the word; after anything else it opens a block
+    ('${a}', [('word', '${a}', 1)]),
+    ('x ${a;};', [('word', 'x', 1), ('word', '${a', 1), (';', ';', 1), ('}', '}', 1), (';', ';', 1)]),
+    ('x ${{a;', [('word', 'x', 1), ('word', '${{a', 1), (';', ';', 1)]),
+    ('$a{b}', [('word', '$a', 1), ('{', '{', 1), ('word', 'b}', 1)]),
+    ('a${;', [('word', 'a${', 1), (';', ';', 1)]),
+    ('$;', [('word', '$', 1), (';', ';', 1)]),
+    ('a{b', [('word', 'a', 1), ('{', '{', 1), ('word', 'b', 1)]),
+    # quotes group a token only at its start, and must be followed by space, ";", "{" or ")"
+    ('"a b";', [('word', 'a b', 1), (';', ';', 1)]),
+    ("'a;b'{", [('word', 'a;b', 1), ('{', '{', 1)]),
+    ('"";', [('word', '', 1), (';', ';', 1)]),
+    ("'';", [('word', '', 1), (';', ';', 1)]),
+    ('\'a"b\';', [('word', 'a"b', 1), (';', ';', 1)]),
+    ('"a\'b";', [('word', "a'b", 1), (';', ';', 1)]),
+    ('"a"\tb;', [('word', 'a', 1), ('word', 'b', 1), (';', ';', 1)]),
+    ('"a"\r\n;', [('word', 'a', 1), (';', ';', 2)]),
+    ('x "a");', [('word', 'x', 1), ('word', 'a', 1), ('word', ')', 1), (';', ';', 1)]),
+    ('a"b c";', [('word', 'a"b', 1), ('word', 'c"', 1), (';', ';', 1)]),
+    ('"a$"{', [('word', 'a$', 1), ('{', '{', 1)]),
+    ('"${a}";', [('word', '${a}', 1), (';', ';', 1)]),
+    ('"a\nb" c;', [('word', 'a\nb', 1), ('word', 'c', 2), (';', ';', 2)]),
+    ('"a"b', '<config>:1: unexpected "b" after a quoted string'),
+    ("'a'b", '<config>:1: unexpected "b" after a quoted string'),
+    ('"a"}', '<config>:1: unexpected "}" after a quoted string'),
+    ('"a"#c', '<config>:1: unexpected "#" after a quoted string'),
+    ('"a${"}', '<config>:1: unexpected "}" after a quoted string'),
+    ('x\n"abc', '<config>:2: unterminated quoted string'),
+    ("'abc", '<config>:1: unterminated quoted string'),
+    # a backslash hides the next character; \" \' \\ \t \r \n are undone in every token
+    ('\\"a b;', [('word', '"a', 1), ('word', 'b', 1), (';', ';', 1)]),
+    ('a\\;b;', [('word', 'a\\;b', 1), (';', ';', 1)]),
+    ('\\;;', [('word', '\\;', 1), (';', ';', 1)]),
+    ('a\\ b;', [('word', 'a\\ b', 1), (';', ';', 1)]),
+    ('a\\xb;', [('word', 'a\\xb', 1), (';', ';', 1)]),
+    ('a\\\\b;', [('word', 'a\\b', 1), (';', ';', 1)]),
+    ("a\\'b;", [('word', "a'b", 1), (';', ';', 1)]),
+    ('a\\tb\\rc\\nd;', [('word', 'a\tb\rc\nd', 1), (';', ';', 1)]),
+    ('"a\\tb";', [('word', 'a\tb', 1), (';', ';', 1)]),
+    ('"a\\\\";', [('word', 'a\\', 1), (';', ';', 1)]),
+    ('"a\\"b";', [('word', 'a"b', 1), (';', ';', 1)]),
+    ('a$\\;;', [('word', 'a$\\;', 1), (';', ';', 1)]),
+    ('a\\', [('word', 'a\\', 1)]),
+    # "#" starts a comment only where a token may start
+    ('k#l;', [('word', 'k#l', 1), (';', ';', 1)]),
+    ('# c { } ; "\n', []),
+    ('a # c\n;', [('word', 'a', 1), (';', ';', 2)]),
+    ('"x" # c\n;', [('word', 'x', 1), (';', ';', 2)]),
+    # separators: space, tab, CR, LF; lines counted at the start of each token
+    ('a\tb\r\nc;', [('word', 'a', 1), ('word', 'b', 1), ('word', 'c', 2), (';', ';', 2)]),
+    ('a\n\n  b\n;', [('word', 'a', 1), ('word', 'b', 3), (';', ';', 4)]),
+    ('a;;', [('word', 'a', 1), (';', ';', 1), (';', ';', 1)]),
+])
+def test_tokenizer_cases(text, expected):
+    if isinstance(expected, str):
+        with pytest.raises(nc.NginxConfigError) as exc:
+            list(nc.tokenize(text))
+        assert str(exc.value) == expected
+    else:
+        assert list(nc.tokenize(text)) == expected
+
+
+@pytest.mark.parametrize('text, message', [
+    (';', "<config>:1: unexpected ';'"),                    # nginx: unexpected ";"
+    ('a;;', "<config>:1: unexpected ';'"),
+    ('x ${a;};', "<config>:1: unexpected '}'"),             # "${a" ends at ";", then "}" closes nothing
+    ('a} }', "<config>:1: directive 'a}' is not terminated by ';'"),
+    ('a "b"c;', '<config>:1: unexpected "c" after a quoted string'),
+    ('{ a; }', '<config>:1: block without a directive name'),
+])
+def test_parse_errors_from_tokenizer_cases(text, message):
+    with pytest.raises(nc.NginxConfigError) as exc:
+        nc.parse(text)
+    assert str(exc.value) == message

@@ -1,0 +1,393 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, websocket.nginx maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The nginx and echo_backend models: defaults build, and each bad input has exactly one message.
+
+The host's open-files hard limit is given as 20000 (``LIMIT``) unless a case says otherwise.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from ansible_collections.websocket.nginx.plugins.plugin_utils import role_spec, server_models
+from ansible_collections.websocket.nginx.plugins.plugin_utils.role_spec import ModelError
+
+LIMIT = 20000
+
+
+@pytest.fixture(autouse=True, scope='module')
+def _argument_specs_read_once():
+    """Read each argument_specs.yml once for the module (a YAML parse is ~50 ms; a build is ~1 ms)."""
+    original = role_spec.argument_spec
+    cache = {}
+
+    def cached(role, entry_point='main'):
+        if (role, entry_point) not in cache:
+            cache[role, entry_point] = original(role, entry_point)
+        return copy.deepcopy(cache[role, entry_point])
+
+    patch = pytest.MonkeyPatch()
+    patch.setattr(role_spec, 'argument_spec', cached)
+    yield
+    patch.undo()
+
+
+class Contains(str):
+    """An expected message given by a distinctive part (ansible-core's own wording may change)."""
+
+
+def assert_one_error(build, variables, limit, message):
+    with pytest.raises(ModelError) as exc:
+        build(variables, limit)
+    errors = exc.value.errors
+    if isinstance(message, Contains):
+        assert len(errors) == 1 and message in errors[0], errors
+    else:
+        assert errors == [message]
+
+
+# ---------------------------------------------------------------------------
+# nginx
+# ---------------------------------------------------------------------------
+
+def test_nginx_defaults():
+    config = server_models.build_nginx({}, LIMIT)
+    assert config.as_dict() == {
+        'package_name': 'nginx', 'package_state': 'present', 'apt_cache_valid_time': 3600,
+        'binary': '/usr/sbin/nginx', 'include_dir': '/etc/nginx/conf.d', 'user': 'www-data',
+        'worker_processes': 'auto', 'worker_connections': 8192, 'worker_rlimit_nofile': 16384,
+        'worker_shutdown_timeout': '1h', 'multi_accept': False, 'keepalive_timeout': '65s',
+        'server_tokens': False, 'access_log': '/var/log/nginx/access.log', 'error_log': '/var/log/nginx/error.log',
+        'http_extra_directives': [], 'remove_default_site': True, 'service_enabled': True,
+        'hard_nofile_limit': LIMIT,
+    }
+    assert server_models.build_nginx({}, None).hard_nofile_limit is None
+
+
+@pytest.mark.parametrize('variables, limit, field, value', [
+    ({'nginx_worker_processes': '8'}, LIMIT, 'worker_processes', '8'),
+    ({'nginx_worker_processes': 8}, LIMIT, 'worker_processes', '8'),
+    ({'nginx_worker_processes': 'auto'}, LIMIT, 'worker_processes', 'auto'),
+    ({'nginx_worker_connections': '4096'}, LIMIT, 'worker_connections', 4096),
+    ({'nginx_worker_connections': 1048576, 'nginx_worker_rlimit_nofile': 2097152}, None, 'worker_rlimit_nofile',
+     2097152),
+    ({'nginx_worker_rlimit_nofile': LIMIT}, LIMIT, 'worker_rlimit_nofile', LIMIT),      # at the hard limit
+    ({'nginx_worker_connections': 4096, 'nginx_worker_rlimit_nofile': 4096}, LIMIT, 'worker_rlimit_nofile', 4096),
+    ({'nginx_worker_shutdown_timeout': ''}, LIMIT, 'worker_shutdown_timeout', None),   # waits for every connection
+    ({'nginx_worker_shutdown_timeout': '1h30m'}, LIMIT, 'worker_shutdown_timeout', '1h30m'),
+    ({'nginx_keepalive_timeout': '1h30m'}, LIMIT, 'keepalive_timeout', '1h30m'),
+    ({'nginx_keepalive_timeout': '0'}, LIMIT, 'keepalive_timeout', '0'),
+    ({'nginx_access_log': 'off'}, LIMIT, 'access_log', 'off'),
+    ({'nginx_access_log': '/var/log/nginx/ws.log'}, LIMIT, 'access_log', '/var/log/nginx/ws.log'),
+    ({'nginx_error_log': 'stderr'}, LIMIT, 'error_log', 'stderr'),
+    ({'nginx_multi_accept': 'yes'}, LIMIT, 'multi_accept', True),
+    ({'nginx_server_tokens': 'false'}, LIMIT, 'server_tokens', False),
+    ({'nginx_apt_cache_valid_time': '0'}, LIMIT, 'apt_cache_valid_time', 0),
+    ({'nginx_package_name': 'nginx-light', 'nginx_package_state': 'latest'}, LIMIT, 'package_name', 'nginx-light'),
+    ({'nginx_include_dir': '/etc/nginx/websocket.d/'}, LIMIT, 'include_dir', '/etc/nginx/websocket.d'),
+    ({'nginx_http_extra_directives': ['client_max_body_size 10m;',
+                                      '# comment\nmap $http_x $y {\n    default 1;\n}\n',
+                                      'log_format ws \'$remote_addr "$request" {x}\';']}, LIMIT,
+     'http_extra_directives', ['client_max_body_size 10m;', '# comment\nmap $http_x $y {\n    default 1;\n}',
+                               'log_format ws \'$remote_addr "$request" {x}\';']),
+    ({'nginx_http_extra_directives': 'client_max_body_size 10m;'}, LIMIT, 'http_extra_directives',
+     ['client_max_body_size 10m;']),
+])
+def test_nginx_accepts(variables, limit, field, value):
+    config = server_models.build_nginx(variables, limit)
+    assert getattr(config, field) == value
+    assert type(getattr(config, field)) is type(value)
+
+
+PROCESSES = "nginx_worker_processes must be 'auto' or a whole number >= 1, got %s"
+HARD = ("nginx_worker_rlimit_nofile (%d) exceeds this host's hard open-files limit (%d); a process cannot raise it, "
+        "so nginx would run with fewer files than configured. Lower it (and nginx_worker_connections with it).")
+TIME = 'must be an nginx time such as 500ms, 60s, 5m or 1h30m, got %s'
+CONTROL = 'must not contain control characters (newline, tab, NUL, ...), got %s'
+SYNTAX = ('is not complete nginx syntax (%s): braces must balance, quotes close, and every directive end with ";" '
+          'or a block')
+
+NGINX_BAD = [
+    pytest.param({'nginx_worker_processes': 0}, LIMIT, PROCESSES % '"0"', id='worker_processes-0'),
+    pytest.param({'nginx_worker_processes': '0'}, LIMIT, PROCESSES % '"0"', id='worker_processes-"0"'),
+    pytest.param({'nginx_worker_processes': -1}, LIMIT, PROCESSES % '"-1"', id='worker_processes-negative'),
+    pytest.param({'nginx_worker_processes': 'lots'}, LIMIT, PROCESSES % '"lots"', id='worker_processes-lots'),
+    pytest.param({'nginx_worker_processes': 'AUTO'}, LIMIT, PROCESSES % '"AUTO"', id='worker_processes-AUTO'),
+    pytest.param({'nginx_worker_processes': True}, LIMIT, PROCESSES % '"True"', id='worker_processes-bool'),
+    pytest.param({'nginx_worker_processes': '8; user root'}, LIMIT, PROCESSES % '"8; user root"',
+                 id='worker_processes-hostile'),
+    pytest.param({'nginx_worker_processes': '\u0663'}, LIMIT, PROCESSES % '"\\u0663"', id='worker_processes-unicode'),
+    pytest.param({'nginx_worker_processes': '8\n'}, LIMIT, PROCESSES % '"8\\n"', id='worker_processes-newline'),
+    pytest.param({'nginx_worker_connections': 0}, LIMIT, 'nginx_worker_connections must be >= 1 and <= 1048576, got 0',
+                 id='worker_connections-0'),
+    pytest.param({'nginx_worker_connections': 1048577, 'nginx_worker_rlimit_nofile': 2097152}, None,
+                 'nginx_worker_connections must be >= 1 and <= 1048576, got 1048577', id='worker_connections-big'),
+    pytest.param({'nginx_worker_connections': 'many'}, LIMIT,
+                 Contains("argument 'nginx_worker_connections' is of type str and we were unable to convert to int"),
+                 id='worker_connections-word'),
+    pytest.param({'nginx_worker_connections': 4096, 'nginx_worker_rlimit_nofile': 1024}, LIMIT,
+                 'nginx_worker_rlimit_nofile (1024) must be at least nginx_worker_connections (4096): every connection '
+                 'is an open file.', id='rlimit-below-connections'),
+    pytest.param({'nginx_worker_rlimit_nofile': 20001}, LIMIT, HARD % (20001, LIMIT), id='rlimit-above-hard-limit'),
+    pytest.param({'nginx_worker_connections': 4096, 'nginx_worker_rlimit_nofile': 10000000}, LIMIT,
+                 HARD % (10000000, LIMIT), id='rlimit-far-above-hard-limit'),
+    pytest.param({'nginx_worker_shutdown_timeout': 'forever'}, LIMIT, 'nginx_worker_shutdown_timeout ' + TIME
+                 % '"forever"', id='shutdown_timeout-forever'),
+    pytest.param({'nginx_worker_shutdown_timeout': '1h\n'}, LIMIT, 'nginx_worker_shutdown_timeout ' + TIME
+                 % '"1h\\n"', id='shutdown_timeout-newline'),
+    pytest.param({'nginx_worker_shutdown_timeout': '1y'}, LIMIT, 'nginx_worker_shutdown_timeout ' + TIME % '"1y"',
+                 id='shutdown_timeout-years'),
+    pytest.param({'nginx_keepalive_timeout': ''}, LIMIT, 'nginx_keepalive_timeout ' + TIME % '""',
+                 id='keepalive_timeout-empty'),
+    pytest.param({'nginx_keepalive_timeout': '65s 60s'}, LIMIT, 'nginx_keepalive_timeout ' + TIME % '"65s 60s"',
+                 id='keepalive_timeout-two-values'),
+    pytest.param({'nginx_user': 'www-data; include /etc/passwd'}, LIMIT,
+                 'nginx_user must be a system user name (lower case letters, digits, "_" and "-"), got '
+                 '"www-data; include /etc/passwd"', id='user-hostile'),
+    pytest.param({'nginx_user': 'www-data\n'}, LIMIT,
+                 'nginx_user must be a system user name (lower case letters, digits, "_" and "-"), got "www-data\\n"',
+                 id='user-newline'),
+    pytest.param({'nginx_user': 'www-data www-data'}, LIMIT,
+                 'nginx_user must be a system user name (lower case letters, digits, "_" and "-"), got '
+                 '"www-data www-data"', id='user-and-group'),
+    pytest.param({'nginx_access_log': '/var/log/nginx/access.log\n'}, LIMIT,
+                 'nginx_access_log (a path or "off") ' + CONTROL % '"/var/log/nginx/access.log\\n"',
+                 id='access_log-newline'),
+    pytest.param({'nginx_access_log': 'logs/access.log'}, LIMIT,
+                 'nginx_access_log (a path or "off") must be an absolute path (start with "/"), got "logs/access.log"',
+                 id='access_log-relative'),
+    pytest.param({'nginx_access_log': '/var/log/../../etc/passwd'}, LIMIT,
+                 'nginx_access_log (a path or "off") must be a normalized path without ".", ".." or "//", got '
+                 '"/var/log/../../etc/passwd"', id='access_log-dotdot'),
+    pytest.param({'nginx_access_log': '/var/log/nginx/access log'}, LIMIT,
+                 Contains('nginx_access_log (a path or "off")'), id='access_log-space'),
+    pytest.param({'nginx_error_log': '/var/log/nginx/error.log\n'}, LIMIT,
+                 'nginx_error_log (a path or "stderr") ' + CONTROL % '"/var/log/nginx/error.log\\n"',
+                 id='error_log-newline'),
+    pytest.param({'nginx_error_log': 'error.log'}, LIMIT,
+                 'nginx_error_log (a path or "stderr") must be an absolute path (start with "/"), got "error.log"',
+                 id='error_log-relative'),
+    pytest.param({'nginx_error_log': 'off'}, LIMIT,
+                 'nginx_error_log (a path or "stderr") must be an absolute path (start with "/"), got "off"',
+                 id='error_log-off'),     # nginx would write to a file called "off"
+    pytest.param({'nginx_error_log': '/var/log/nginx/error.log warn'}, LIMIT,
+                 Contains('nginx_error_log (a path or "stderr")'), id='error_log-space'),
+    pytest.param({'nginx_http_extra_directives': ['client_max_body_size 10m']}, LIMIT,
+                 'nginx_http_extra_directives[0]: ' + SYNTAX % "directive 'client_max_body_size' is not terminated by "
+                 "';'", id='extra-unterminated'),
+    pytest.param({'nginx_http_extra_directives': ['gzip on;', '} server { listen 81; } http {']}, LIMIT,
+                 'nginx_http_extra_directives[1]: ' + SYNTAX % "unexpected '}'", id='extra-escapes-the-block'),
+    pytest.param({'nginx_http_extra_directives': ['server {']}, LIMIT,
+                 'nginx_http_extra_directives[0]: ' + SYNTAX % "block 'server' is not closed", id='extra-open-block'),
+    pytest.param({'nginx_http_extra_directives': ['add_header X "a;']}, LIMIT,
+                 'nginx_http_extra_directives[0]: ' + SYNTAX % 'unterminated quoted string', id='extra-open-quote'),
+    pytest.param({'nginx_http_extra_directives': ['# nothing']}, LIMIT,
+                 'nginx_http_extra_directives[0]: holds no directive (only comments or blanks)', id='extra-comment'),
+    pytest.param({'nginx_http_extra_directives': ['']}, LIMIT,
+                 'nginx_http_extra_directives[0]: must be a non-empty string of nginx directives', id='extra-empty'),
+    pytest.param({'nginx_http_extra_directives': ['gzip on;\x00']}, LIMIT,
+                 'nginx_http_extra_directives[0]: must not contain NUL characters', id='extra-nul'),
+    pytest.param({'nginx_package_name': 'nginx; rm -rf /'}, LIMIT,
+                 'nginx_package_name must be a Debian package name such as nginx or nginx-light, got '
+                 '"nginx; rm -rf /"', id='package_name-hostile'),
+    pytest.param({'nginx_package_state': 'removed'}, LIMIT,
+                 Contains('value of nginx_package_state must be one of: present, latest, got: removed'),
+                 id='package_state'),
+    pytest.param({'nginx_binary': 'nginx'}, LIMIT, 'nginx_binary must be an absolute path (start with "/"), got '
+                 '"nginx"', id='binary-relative'),
+    pytest.param({'nginx_include_dir': '/'}, LIMIT,
+                 'nginx_include_dir must not be "/" (that would serve the whole file system)', id='include_dir-slash'),
+    pytest.param({'nginx_include_dir': '/etc/nginx/conf.d\n'}, LIMIT,
+                 'nginx_include_dir ' + CONTROL % '"/etc/nginx/conf.d\\n"', id='include_dir-newline'),
+    pytest.param({'nginx_include_dir': '/etc/nginx/$x'}, LIMIT,
+                 'nginx_include_dir must not contain "$" (nginx would read it as a variable), got "/etc/nginx/$x"',
+                 id='include_dir-variable'),
+    pytest.param({'nginx_apt_cache_valid_time': -1}, LIMIT, 'nginx_apt_cache_valid_time must be 0 or more, got -1',
+                 id='apt_cache_valid_time-negative'),
+    pytest.param({'nginx_service_enabled': 'sometimes'}, LIMIT,
+                 Contains("argument 'nginx_service_enabled' is of type str and we were unable to convert to bool"),
+                 id='service_enabled-word'),
+    pytest.param({'nginx_unknown': 1, 'nginx_worker_connections': 0}, LIMIT,
+                 'nginx_worker_connections must be >= 1 and <= 1048576, got 0', id='unknown-variables-are-ignored'),
+]
+
+
+@pytest.mark.parametrize('variables, limit, message', NGINX_BAD)
+def test_nginx_bad_input_has_one_message(variables, limit, message):
+    assert_one_error(server_models.build_nginx, variables, limit, message)
+
+
+def test_nginx_several_problems_are_all_reported():
+    with pytest.raises(ModelError) as exc:
+        server_models.build_nginx({'nginx_worker_processes': 'lots', 'nginx_user': 'root\n'}, LIMIT)
+    assert exc.value.errors == [
+        'nginx_user must be a system user name (lower case letters, digits, "_" and "-"), got "root\\n"',
+        PROCESSES % '"lots"',
+    ]
+
+
+# ---------------------------------------------------------------------------
+# echo_backend
+# ---------------------------------------------------------------------------
+
+# The play gives echo_backend_name templated ({{ inventory_hostname }}); here it is given as such.
+ECHO = {'echo_backend_name': 'backend-1'}
+
+
+def echo(**changes):
+    return {**ECHO, **changes}
+
+
+def test_echo_backend_defaults():
+    config = server_models.build_echo_backend(ECHO, LIMIT)
+    assert config.as_dict() == {
+        'port': 8765, 'bind_address': '0.0.0.0', 'name': 'backend-1', 'health_path': '/healthz',
+        'whoami_path': '/whoami', 'max_message_size': 16777216, 'ping_interval': 0, 'user': 'websocket-echo',
+        'service_name': 'websocket-echo', 'install_dir': '/opt/websocket-echo', 'open_files_limit': 16384,
+        'service_enabled': True, 'service_state': 'started', 'apt_cache_valid_time': 3600,
+        'health_url': 'http://127.0.0.1:8765/healthz',
+    }
+
+
+@pytest.mark.parametrize('bind_address, port, normalized, health_url', [
+    ('0.0.0.0', 8765, '0.0.0.0', 'http://127.0.0.1:8765/healthz'),       # a wildcard is checked on loopback
+    ('::', 8765, '::', 'http://[::1]:8765/healthz'),
+    ('0:0::0', 8765, '::', 'http://[::1]:8765/healthz'),
+    ('10.1.2.3', 9000, '10.1.2.3', 'http://10.1.2.3:9000/healthz'),
+    ('fe80::1', 8765, 'fe80::1', 'http://[fe80::1]:8765/healthz'),
+    ('2001:db8:0::5', 8765, '2001:db8::5', 'http://[2001:db8::5]:8765/healthz'),
+    ('127.0.0.1', '8080', '127.0.0.1', 'http://127.0.0.1:8080/healthz'),   # "8080" from -e
+    ('localhost', 1, 'localhost', 'http://localhost:1/healthz'),
+])
+def test_echo_backend_health_url(bind_address, port, normalized, health_url):
+    config = server_models.build_echo_backend(echo(echo_backend_bind_address=bind_address, echo_backend_port=port),
+                                              LIMIT)
+    assert (config.bind_address, config.health_url) == (normalized, health_url)
+    assert type(config.port) is int
+
+
+@pytest.mark.parametrize('variables, limit, field, value', [
+    ({'echo_backend_port': 65535}, LIMIT, 'port', 65535),
+    ({'echo_backend_name': 'backend 1 (blue)'}, LIMIT, 'name', 'backend 1 (blue)'),
+    ({'echo_backend_health_path': '/', 'echo_backend_whoami_path': '/who/am/i'}, LIMIT, 'whoami_path', '/who/am/i'),
+    ({'echo_backend_install_dir': '/opt/echo/'}, LIMIT, 'install_dir', '/opt/echo'),
+    ({'echo_backend_install_dir': '/srv/echo_1.2+x@y:z'}, LIMIT, 'install_dir', '/srv/echo_1.2+x@y:z'),
+    ({'echo_backend_user': 'a' * 32}, LIMIT, 'user', 'a' * 32),
+    ({'echo_backend_service_name': 'echo-2.backend_x:y'}, LIMIT, 'service_name', 'echo-2.backend_x:y'),
+    ({'echo_backend_open_files_limit': LIMIT}, LIMIT, 'open_files_limit', LIMIT),
+    ({'echo_backend_open_files_limit': 10 ** 9}, None, 'open_files_limit', 10 ** 9),     # unlimited hard limit
+    ({'echo_backend_ping_interval': '20'}, LIMIT, 'ping_interval', 20),
+    ({'echo_backend_service_enabled': 'no', 'echo_backend_service_state': 'stopped'}, LIMIT, 'service_enabled',
+     False),
+])
+def test_echo_backend_accepts(variables, limit, field, value):
+    config = server_models.build_echo_backend(echo(**variables), limit)
+    assert getattr(config, field) == value
+
+
+PORT_RANGE = 'echo_backend_port must be %s, got %s'
+NAME = ('echo_backend_name must be a non-empty string of printable ASCII without leading or trailing spaces (it is '
+        'sent in the X-Echo-Backend header), got %s')
+PATHS = ('echo_backend_health_path (%s) and echo_backend_whoami_path (%s) must be different URL paths starting with '
+         '"/", without spaces, "?" or "#".')
+SYSTEMD = 'echo_backend_install_dir may only hold letters, digits and "_.:@+/-" (it is written into a systemd unit), got %s'
+USER = ('echo_backend_user must be a system user name (lower case letters, digits, "_" and "-", at most 32 '
+        'characters), got %s')
+SERVICE = 'echo_backend_service_name must be a systemd unit name without the ".service" suffix, got %s'
+OPEN_FILES = ('echo_backend_open_files_limit is %d but must be from 1 to the hard open-files limit of PID 1 on this '
+              'host, %s; systemd could not start the service.')
+
+ECHO_BAD = [
+    pytest.param({'echo_backend_port': 0}, LIMIT, PORT_RANGE % ('1 or more', 0), id='port-0'),
+    pytest.param({'echo_backend_port': 70000}, LIMIT, PORT_RANGE % ('65535 or less', 70000), id='port-70000'),
+    pytest.param({'echo_backend_port': -1}, LIMIT, PORT_RANGE % ('1 or more', -1), id='port-negative'),
+    pytest.param({'echo_backend_port': 'abc'}, LIMIT,
+                 Contains("argument 'echo_backend_port' is of type str and we were unable to convert to int"),
+                 id='port-abc'),
+    pytest.param({'echo_backend_bind_address': 'bad host'}, LIMIT,
+                 'echo_backend_bind_address "bad host" is not a host name or IP address', id='bind-space'),
+    pytest.param({'echo_backend_bind_address': '0.0.0.0\n'}, LIMIT,
+                 'echo_backend_bind_address "0.0.0.0\\n" is not a host name or IP address', id='bind-newline'),
+    pytest.param({'echo_backend_bind_address': '[::1]'}, LIMIT,
+                 'echo_backend_bind_address "[::1]" is not an IPv6 address', id='bind-brackets'),
+    pytest.param({'echo_backend_bind_address': '::g'}, LIMIT,
+                 'echo_backend_bind_address "::g" is not an IPv6 address', id='bind-bad-ipv6'),
+    pytest.param({'echo_backend_bind_address': ''}, LIMIT, 'echo_backend_bind_address must not be empty',
+                 id='bind-empty'),
+    pytest.param({'echo_backend_name': ''}, LIMIT, NAME % '""', id='name-empty'),
+    pytest.param({'echo_backend_name': ' backend'}, LIMIT, NAME % '" backend"', id='name-leading-space'),
+    pytest.param({'echo_backend_name': 'backend '}, LIMIT, NAME % '"backend "', id='name-trailing-space'),
+    pytest.param({'echo_backend_name': 'backend\n'}, LIMIT, NAME % '"backend\\n"', id='name-newline'),
+    pytest.param({'echo_backend_name': 'a\r\nX-Injected: 1'}, LIMIT, NAME % '"a\\r\\nX-Injected: 1"',
+                 id='name-header-injection'),
+    pytest.param({'echo_backend_name': 'b\u00e4ckend'}, LIMIT, NAME % '"b\\xe4ckend"', id='name-non-ascii'),
+    pytest.param({'echo_backend_health_path': 'healthz'}, LIMIT, PATHS % ('"healthz"', '"/whoami"'),
+                 id='health_path-relative'),
+    pytest.param({'echo_backend_whoami_path': '/healthz'}, LIMIT, PATHS % ('"/healthz"', '"/healthz"'),
+                 id='paths-equal'),
+    pytest.param({'echo_backend_health_path': '/health z'}, LIMIT, PATHS % ('"/health z"', '"/whoami"'),
+                 id='health_path-space'),
+    pytest.param({'echo_backend_health_path': '/healthz?x=1'}, LIMIT, PATHS % ('"/healthz?x=1"', '"/whoami"'),
+                 id='health_path-query'),
+    pytest.param({'echo_backend_whoami_path': '/who#am'}, LIMIT, PATHS % ('"/healthz"', '"/who#am"'),
+                 id='whoami_path-fragment'),
+    pytest.param({'echo_backend_whoami_path': '/whoami\n'}, LIMIT, PATHS % ('"/healthz"', '"/whoami\\n"'),
+                 id='whoami_path-newline'),
+    pytest.param({'echo_backend_install_dir': 'opt/echo'}, LIMIT,
+                 'echo_backend_install_dir must be an absolute path (start with "/"), got "opt/echo"',
+                 id='install_dir-relative'),
+    pytest.param({'echo_backend_install_dir': '/opt/my echo'}, LIMIT, SYSTEMD % '"/opt/my echo"',
+                 id='install_dir-space'),
+    pytest.param({'echo_backend_install_dir': '/opt/echo%i'}, LIMIT, SYSTEMD % '"/opt/echo%i"',
+                 id='install_dir-percent'),
+    pytest.param({'echo_backend_install_dir': '/opt/"echo"'}, LIMIT, SYSTEMD % '"/opt/\\"echo\\""',
+                 id='install_dir-quote'),
+    pytest.param({'echo_backend_install_dir': '/'}, LIMIT,
+                 'echo_backend_install_dir must not be "/" (that would serve the whole file system)',
+                 id='install_dir-slash'),
+    pytest.param({'echo_backend_install_dir': '/opt/../etc'}, LIMIT,
+                 'echo_backend_install_dir must be a normalized path without ".", ".." or "//", got "/opt/../etc"',
+                 id='install_dir-dotdot'),
+    pytest.param({'echo_backend_install_dir': '/opt/echo\n'}, LIMIT,
+                 'echo_backend_install_dir ' + CONTROL % '"/opt/echo\\n"', id='install_dir-newline'),
+    pytest.param({'echo_backend_user': 'Echo User'}, LIMIT, USER % '"Echo User"', id='user-space'),
+    pytest.param({'echo_backend_user': 'a' * 33}, LIMIT, USER % ('"%s"' % ('a' * 33)), id='user-too-long'),
+    pytest.param({'echo_backend_user': '-echo'}, LIMIT, USER % '"-echo"', id='user-dash'),
+    pytest.param({'echo_backend_user': 'echo\n'}, LIMIT, USER % '"echo\\n"', id='user-newline'),
+    pytest.param({'echo_backend_service_name': 'echo.service'}, LIMIT, SERVICE % '"echo.service"',
+                 id='service-suffix'),
+    pytest.param({'echo_backend_service_name': 'my echo'}, LIMIT, SERVICE % '"my echo"', id='service-space'),
+    pytest.param({'echo_backend_service_name': '../echo'}, LIMIT, SERVICE % '"../echo"', id='service-path'),
+    pytest.param({'echo_backend_service_name': 'echo@1'}, LIMIT, SERVICE % '"echo@1"', id='service-template'),
+    pytest.param({'echo_backend_service_name': 'echo\n'}, LIMIT, SERVICE % '"echo\\n"', id='service-newline'),
+    pytest.param({'echo_backend_service_name': ''}, LIMIT, SERVICE % '""', id='service-empty'),
+    pytest.param({'echo_backend_open_files_limit': LIMIT + 1}, LIMIT, OPEN_FILES % (LIMIT + 1, LIMIT),
+                 id='open_files-above-hard-limit'),
+    pytest.param({'echo_backend_open_files_limit': 0}, LIMIT, OPEN_FILES % (0, LIMIT), id='open_files-0'),
+    pytest.param({'echo_backend_open_files_limit': 0}, None, OPEN_FILES % (0, 'unlimited'),
+                 id='open_files-0-unlimited'),
+    pytest.param({'echo_backend_ping_interval': -1}, LIMIT,
+                 'echo_backend_ping_interval must be 0 or more (0 disables pings), got -1', id='ping-negative'),
+    pytest.param({'echo_backend_max_message_size': 0}, LIMIT, 'echo_backend_max_message_size must be 1 or more, got 0',
+                 id='max_message_size-0'),
+    pytest.param({'echo_backend_apt_cache_valid_time': -1}, LIMIT,
+                 'echo_backend_apt_cache_valid_time must be 0 or more, got -1', id='apt_cache_valid_time-negative'),
+    pytest.param({'echo_backend_service_state': 'restarted'}, LIMIT,
+                 Contains('value of echo_backend_service_state must be one of: started, stopped, got: restarted'),
+                 id='service_state'),
+]
+
+
+@pytest.mark.parametrize('variables, limit, message', ECHO_BAD)
+def test_echo_backend_bad_input_has_one_message(variables, limit, message):
+    assert_one_error(server_models.build_echo_backend, echo(**variables), limit, message)
+
+
+def test_echo_backend_several_problems_are_all_reported():
+    with pytest.raises(ModelError) as exc:
+        server_models.build_echo_backend(echo(echo_backend_port=0, echo_backend_user='Root'), LIMIT)
+    assert exc.value.errors == [PORT_RANGE % ('1 or more', 0), USER % '"Root"']

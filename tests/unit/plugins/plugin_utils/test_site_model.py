@@ -1,0 +1,816 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, websocket.nginx maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The websocket_proxy site model: one good site, and every way to get it wrong.
+
+``GOOD_SITE`` builds; each case of ``BAD`` changes one thing and must be refused
+with exactly one message (the exact text, or ``Contains(...)`` for messages that
+ansible-core words).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+
+import pytest
+import yaml
+
+from ansible_collections.websocket.nginx.plugins.module_utils import nginx_config as nc
+from ansible_collections.websocket.nginx.plugins.plugin_utils import nginx_values as nv
+from ansible_collections.websocket.nginx.plugins.plugin_utils import role_spec, site_model
+from ansible_collections.websocket.nginx.plugins.plugin_utils.role_spec import ModelError
+
+
+@pytest.fixture(autouse=True, scope='module')
+def _argument_specs_read_once():
+    """Read each argument_specs.yml once for the module (a YAML parse is ~50 ms; a build is ~1 ms)."""
+    original = role_spec.argument_spec
+    cache = {}
+
+    def cached(role, entry_point='main'):
+        if (role, entry_point) not in cache:
+            cache[role, entry_point] = original(role, entry_point)
+        return copy.deepcopy(cache[role, entry_point])
+
+    patch = pytest.MonkeyPatch()
+    patch.setattr(role_spec, 'argument_spec', cached)
+    yield
+    patch.undo()
+
+
+class Contains(str):
+    """An expected message given by a distinctive part (ansible-core's own wording may change)."""
+
+
+HOSTILE = ('$remote_addr; } server { listen 81; location / { alias /etc/; autoindex on; } } '
+           'upstream x { hash $remote_addr')
+
+GOOD_SITE = {
+    'name': 'demo',
+    'upstreams': [{'name': 'echo', 'servers': [{'address': '127.0.0.1:8765'}]}],
+    'websocket_locations': [{'path': '/ws/', 'upstream': 'echo'}],
+    'static_locations': [{'path': '/', 'root': '/var/www/demo'}],
+}
+
+
+def site(**changes):
+    return [{**copy.deepcopy(GOOD_SITE), **changes}]
+
+
+def other_site(**changes):
+    """A second good site that clashes with GOOD_SITE in nothing."""
+    return [{
+        'name': 'other',
+        'server_name': ['other.test'],
+        'upstreams': [{'name': 'other', 'servers': [{'address': '127.0.0.1:9000'}]}],
+        'websocket_locations': [{'path': '/ws/', 'upstream': 'other'}],
+        **changes,
+    }]
+
+
+def upstream(**changes):
+    return [{**copy.deepcopy(GOOD_SITE['upstreams'][0]), **changes}]
+
+
+def servers(*items):
+    return upstream(servers=list(items))
+
+
+def static(**changes):
+    return [{'path': '/', 'root': '/var/www/demo', **changes}]
+
+
+def ws_location(**changes):
+    return [{'path': '/ws/', 'upstream': 'echo', **changes}]
+
+
+def sites(*lists):
+    return {'websocket_proxy_sites': [item for items in lists for item in items]}
+
+
+def build(variables, hostvars=None, groups=None):
+    return site_model.build(variables, hostvars=hostvars, groups=groups)
+
+
+def errors_of(variables, hostvars=None, groups=None):
+    with pytest.raises(ModelError) as exc:
+        build(variables, hostvars, groups)
+    return exc.value.errors
+
+
+# ---------------------------------------------------------------------------
+# The good site
+# ---------------------------------------------------------------------------
+
+def test_good_site_builds():
+    config = build(sites(site()))
+    assert config.config_dir == '/etc/nginx/conf.d'
+    assert config.map_file == '/etc/nginx/conf.d/websocket-proxy-upgrade-map.conf'
+    assert config.removed_sites == []
+    (demo,) = config.sites
+    assert demo.file == '/etc/nginx/conf.d/websocket-proxy-demo.conf'
+    assert [(item.key, item.address, item.params) for item in demo.listen] == [('*:80', '80', [])]
+    assert demo.server_name == ['_']
+    (echo,) = demo.upstreams
+    assert (echo.name, echo.method, echo.hash_key, echo.keepalive) == ('echo', 'round_robin', None, 16)
+    assert [(s.address, s.weight, s.max_fails, s.fail_timeout, s.backup, s.down) for s in echo.servers] == [
+        ('127.0.0.1:8765', 1, 1, '10s', False, False)]
+    (ws,) = demo.websocket_locations
+    assert (ws.path, ws.upstream, ws.read_timeout, ws.send_timeout, ws.connect_timeout, ws.next_upstream) == (
+        '/ws/', 'echo', '3600s', '3600s', '5s', ['error', 'timeout'])
+    (files,) = demo.static_locations
+    assert (files.path, files.root, files.alias, files.index, files.expires) == (
+        '/', '/var/www/demo', None, ['index.html'], ['1h'])
+    assert [(u.upstream, u.servers) for u in config.upstream_checks] == [('echo', ['127.0.0.1:8765'])]
+    assert [(c.site, c.path, c.address, c.host_header) for c in config.proxy_checks] == [
+        ('demo', '/ws/', '127.0.0.1:80', None)]
+    assert config.as_dict()['sites'][0]['upstreams'][0]['servers'][0]['address'] == '127.0.0.1:8765'
+
+
+def test_no_sites_builds():
+    config = build({})
+    assert (config.sites, config.removed_sites, config.upstream_checks, config.proxy_checks) == ([], [], [], [])
+
+
+# ---------------------------------------------------------------------------
+# Every bad input: exactly one message each
+# ---------------------------------------------------------------------------
+
+SERVER_NAME = ('site "demo": server_name %s must be a host name such as example.com, *.example.com, example.*, "_" '
+               'or a regex starting with "~"')
+CONTROL = 'must not contain control characters (newline, tab, NUL, ...), got %s'
+NOT_NORMAL = 'must be a normalized path without ".", ".." or "//", got %s'
+STATIC = 'site "demo", static location "/": '
+FILES = 'site "demo", static location "/files/": '
+UPSTREAM = 'site "demo", upstream "echo": '
+CONDITIONS = ('error, timeout, invalid_header, http_500, http_502, http_503, http_504, http_403, http_404, '
+              'http_429, non_idempotent, off')
+LISTEN_PARAMS = ('ssl, http2, quic, proxy_protocol, reuseport, deferred, bind, or backlog=..., rcvbuf=..., '
+                 'sndbuf=..., ipv6only=..., so_keepalive=..., fastopen=..., setfib=..., accept_filter=value')
+TIME = 'must be an nginx time such as 500ms, 60s, 5m or 1h30m, got %s'
+TIME_S = 'must be an nginx time such as 60s, 5m or 1h30m, got %s'
+BACKENDS = {'websocket_backends': ['backend-1']}
+
+BAD = [
+    # -- hostile values where only a name, a file name or a MIME type belongs
+    pytest.param(sites(site(static_locations=static(index=[HOSTILE]))), None, None,
+                 STATIC + 'index file must not contain "$" (nginx would read it as a variable), got %s'
+                 % nv.show(HOSTILE), id='index-hostile'),
+    pytest.param(sites(site(static_locations=static(index=['../secret.html']))), None, None,
+                 STATIC + 'index file "../secret.html" must be a file name, not a path', id='index-path'),
+    pytest.param(sites(site(static_locations=static(index=['index.html\n']))), None, None,
+                 STATIC + 'index file ' + CONTROL % '"index.html\\n"', id='index-newline'),
+    pytest.param(sites(site(static_locations=static(index=[]))), None, None,
+                 STATIC + 'index needs at least one file name, such as index.html', id='index-empty'),
+    pytest.param({**sites(site()), 'websocket_proxy_gzip_types': ['text/css', HOSTILE]}, None, None,
+                 'websocket_proxy_gzip_types item must be a MIME type such as text/css, got %s' % nv.show(HOSTILE),
+                 id='gzip_types-hostile'),
+    pytest.param({**sites(site()), 'websocket_proxy_gzip_types': ['text/css\n']}, None, None,
+                 'websocket_proxy_gzip_types item must be a MIME type such as text/css, got "text/css\\n"',
+                 id='gzip_types-newline'),
+    pytest.param(sites(site(server_name=[HOSTILE])), None, None, SERVER_NAME % nv.show(HOSTILE),
+                 id='server_name-hostile'),
+    pytest.param(sites(site(server_name=['#x'])), None, None, SERVER_NAME % '"#x"', id='server_name-comment'),
+    pytest.param(sites(site(server_name=['a.test;'])), None, None, SERVER_NAME % '"a.test;"',
+                 id='server_name-semicolon'),
+    pytest.param(sites(site(server_name=['a test'])), None, None, SERVER_NAME % '"a test"', id='server_name-space'),
+    pytest.param(sites(site(server_name=['a.test\n'])), None, None,
+                 'site "demo": server_name ' + CONTROL % '"a.test\\n"', id='server_name-newline'),
+    pytest.param(sites(site(server_name=['~^a$\n'])), None, None,
+                 'site "demo": server_name ' + CONTROL % '"~^a$\\n"', id='server_name-regex-newline'),
+    pytest.param(sites(site(server_name=['~^a b$'])), None, None,
+                 'site "demo": server_name regex "~^a b$" must not contain spaces', id='server_name-regex-space'),
+    # -- root and alias
+    pytest.param(sites(site(static_locations=static(root='/'))), None, None,
+                 STATIC + 'root must not be "/" (that would serve the whole file system)', id='root-slash'),
+    pytest.param(sites(site(static_locations=static(root='/var/www/../../etc'))), None, None,
+                 STATIC + 'root ' + NOT_NORMAL % '"/var/www/../../etc"', id='root-dotdot'),
+    pytest.param(sites(site(static_locations=static(root='/var/www/./demo'))), None, None,
+                 STATIC + 'root ' + NOT_NORMAL % '"/var/www/./demo"', id='root-dot'),
+    pytest.param(sites(site(static_locations=static(root='/var//www'))), None, None,
+                 STATIC + 'root ' + NOT_NORMAL % '"/var//www"', id='root-double-slash'),
+    pytest.param(sites(site(static_locations=static(root='$document_root/x'))), None, None,
+                 STATIC + 'root must not contain "$" (nginx would read it as a variable), got "$document_root/x"',
+                 id='root-variable'),
+    pytest.param(sites(site(static_locations=static(root='var/www'))), None, None,
+                 STATIC + 'root must be an absolute path (start with "/"), got "var/www"', id='root-relative'),
+    pytest.param(sites(site(static_locations=static(root='/srv\n'))), None, None,
+                 STATIC + 'root ' + CONTROL % '"/srv\\n"', id='root-newline'),
+    pytest.param(sites(site(static_locations=[{'path': '/files/', 'alias': '/srv/../etc/'}])), None, None,
+                 FILES + 'alias ' + NOT_NORMAL % '"/srv/../etc/"', id='alias-dotdot'),
+    pytest.param(sites(site(static_locations=[{'path': '/files/', 'alias': '//srv/files/'}])), None, None,
+                 FILES + 'alias ' + NOT_NORMAL % '"//srv/files/"', id='alias-double-slash'),
+    pytest.param(sites(site(static_locations=[{'path': '/files/', 'alias': '$document_root/'}])), None, None,
+                 FILES + 'alias must not contain "$" (nginx would read it as a variable), got "$document_root/"',
+                 id='alias-variable'),
+    pytest.param(sites(site(static_locations=[{'path': '/files/', 'alias': 'srv/files/'}])), None, None,
+                 FILES + 'alias must be an absolute path (start with "/"), got "srv/files/"', id='alias-relative'),
+    pytest.param(sites(site(static_locations=[{'path': '/files/', 'alias': '/'}])), None, None,
+                 FILES + 'alias must not be "/" (that would serve the whole file system)', id='alias-slash'),
+    pytest.param(sites(site(static_locations=[{'path': '/files', 'alias': '/srv/files/'}])), None, None,
+                 'site "demo", static location "/files": an alias location path must end with "/" (/files/), or a '
+                 'request such as /files../x would reach outside the alias directory', id='alias-path-no-slash'),
+    pytest.param(sites(site(static_locations=static(alias='/srv/'))), None, None,
+                 STATIC + 'set exactly one of root and alias', id='root-and-alias'),
+    pytest.param(sites(site(static_locations=[{'path': '/'}])), None, None,
+                 STATIC + 'set exactly one of root and alias', id='neither-root-nor-alias'),
+    # -- files and directories of the role
+    pytest.param({**sites(site()), 'websocket_proxy_file_prefix': '../../x'}, None, None,
+                 'websocket_proxy_file_prefix may only hold letters, digits, ".", "_" and "-", starting with a letter '
+                 'or digit, got "../../x"', id='file_prefix-traversal'),
+    pytest.param({**sites(site()), 'websocket_proxy_config_dir': '/'}, None, None,
+                 'websocket_proxy_config_dir must not be "/" (that would serve the whole file system)',
+                 id='config_dir-slash'),
+    pytest.param({**sites(site()), 'websocket_proxy_config_dir': 'conf.d'}, None, None,
+                 'websocket_proxy_config_dir must be an absolute path (start with "/"), got "conf.d"',
+                 id='config_dir-relative'),
+    pytest.param({**sites(site()), 'websocket_proxy_config_dir': '/etc/nginx/conf.d\n'}, None, None,
+                 Contains('websocket_proxy_config_dir must not contain control characters'), id='config_dir-newline'),
+    pytest.param({**sites(site()), 'websocket_proxy_nginx_binary': '/usr/sbin/nginx\n'}, None, None,
+                 'websocket_proxy_nginx_binary ' + CONTROL % '"/usr/sbin/nginx\\n"', id='nginx_binary-newline'),
+    pytest.param({**sites(site()), 'websocket_proxy_nginx_binary': 'nginx'}, None, None,
+                 Contains('websocket_proxy_nginx_binary must be an absolute path (start with "/"), got "nginx"'),
+                 id='nginx_binary-relative'),
+    pytest.param(sites(site(name='../demo')), None, None,
+                 'site "../demo": name may only hold letters, digits, ".", "_" and "-", starting with a letter or '
+                 'digit, got "../demo"', id='site-name-traversal'),
+    pytest.param(sites(site(name='demo\n')), None, None,
+                 'site "demo\\n": name may only hold letters, digits, ".", "_" and "-", starting with a letter or '
+                 'digit, got "demo\\n"', id='site-name-newline'),
+    # -- sites and upstreams that clash
+    pytest.param(sites(site(), site(upstreams=upstream(name='echo2'), websocket_locations=ws_location(upstream='echo2'))),
+                 None, None, 'site "demo": defined more than once', id='duplicate-site'),
+    pytest.param(sites(site(), other_site(upstreams=upstream(), websocket_locations=ws_location())), None, None,
+                 'upstream "echo" is defined more than once; upstream names must be unique across all sites',
+                 id='duplicate-upstream-across-sites'),
+    pytest.param(sites(site(upstreams=upstream() + upstream())), None, None,
+                 'upstream "echo" is defined more than once; upstream names must be unique across all sites',
+                 id='duplicate-upstream-in-site'),
+    pytest.param(sites(site(websocket_locations=ws_location(upstream='nowhere'))), None, None,
+                 'site "demo", location "/ws/": upstream "nowhere" is not an upstream of this site (echo)',
+                 id='upstream-missing'),
+    pytest.param(sites(other_site(), site(websocket_locations=ws_location(upstream='other'))), None, None,
+                 'site "demo", location "/ws/": upstream "other" is not an upstream of this site (echo)',
+                 id='upstream-of-another-site'),
+    pytest.param(sites(site(upstreams=[], proxy_locations=[{'path': '/api/', 'upstream': 'echo'}],
+                            websocket_locations=[])), None, None,
+                 'site "demo", location "/api/": upstream "echo" is not an upstream of this site (it has none)',
+                 id='upstream-none'),
+    pytest.param(sites(site(upstreams=upstream(name='my upstream'), websocket_locations=[])), None, None,
+                 'site "demo", upstream "my upstream": name may only hold letters, digits, ".", "_" and "-", starting '
+                 'with a letter or digit, got "my upstream"', id='upstream-name'),
+    pytest.param(sites(site(upstreams=upstream(name='my upstream'),
+                            websocket_locations=ws_location(upstream='my upstream'))), None, None,
+                 'site "demo", upstream "my upstream": name may only hold letters, digits, ".", "_" and "-", starting '
+                 'with a letter or digit, got "my upstream"', id='upstream-name-referenced'),
+    # -- balancing methods
+    pytest.param(sites(site(upstreams=upstream(method='hash'))), None, None,
+                 UPSTREAM + 'method "hash" needs hash_key, such as $remote_addr', id='hash-without-key'),
+    pytest.param(sites(site(upstreams=upstream(hash_key='$remote_addr'))), None, None,
+                 UPSTREAM + 'hash_key is only used with method "hash" (method is round_robin)', id='key-without-hash'),
+    pytest.param(sites(site(upstreams=upstream(method='ip_hash', hash_key='$remote_addr'))), None, None,
+                 UPSTREAM + 'hash_key is only used with method "hash" (method is ip_hash)', id='key-with-ip_hash'),
+    pytest.param(sites(site(upstreams=upstream(hash_consistent=True))), None, None,
+                 UPSTREAM + 'hash_consistent is only used with method "hash" (method is round_robin)',
+                 id='consistent-without-hash'),
+    pytest.param(sites(site(upstreams=upstream(method='hash', hash_key='a$'))), None, None,
+                 UPSTREAM + 'hash_key has a "$" that does not start a variable such as $remote_addr or ${cookie_id}, '
+                 'got "a$"', id='hash_key-lone-dollar'),
+    pytest.param(sites(site(upstreams=upstream(method='hash', hash_key='$remote_addr\n'))), None, None,
+                 UPSTREAM + 'hash_key ' + CONTROL % '"$remote_addr\\n"', id='hash_key-newline'),
+    pytest.param(sites(site(upstreams=upstream(method='fastest'))), None, None,
+                 Contains('value of method must be one of: round_robin, least_conn, ip_hash, hash, random, '
+                          'got: fastest'), id='method-unknown'),
+] + [
+    pytest.param(sites(site(upstreams=[{**upstream(method=method, hash_key=key)[0],
+                                        'servers': [{'address': '127.0.0.1:1'},
+                                                    {'address': '127.0.0.1:2', 'backup': True}]}])),
+                 None, None,
+                 UPSTREAM[:-2] + ', server "127.0.0.1:2": backup servers work only with methods round_robin and '
+                 'least_conn, not %s' % method, id='backup-with-%s' % method)
+    for method, key in (('ip_hash', None), ('hash', '$remote_addr'), ('random', None))
+] + [
+    # -- servers
+    pytest.param(sites(site(upstreams=servers({'address': '127.0.0.1:1', 'weight': 0}))), None, None,
+                 UPSTREAM[:-2] + ', server "127.0.0.1:1": weight must be 1 or more, got 0', id='weight-0'),
+    pytest.param(sites(site(upstreams=servers({'address': '127.0.0.1:1', 'weight': 'heavy'}))), None, None,
+                 Contains("argument 'weight' is of type str"), id='weight-not-a-number'),
+    pytest.param(sites(site(upstreams=servers({'address': '127.0.0.1:1', 'max_fails': -1}))), None, None,
+                 UPSTREAM[:-2] + ', server "127.0.0.1:1": max_fails must be 0 or more, got -1', id='max_fails-negative'),
+    pytest.param(sites(site(upstreams=servers({'address': '127.0.0.1:1', 'fail_timeout': 'soon'}))), None, None,
+                 UPSTREAM[:-2] + ', server "127.0.0.1:1": fail_timeout ' + TIME_S % '"soon"', id='fail_timeout-bad'),
+    pytest.param(sites(site(upstreams=servers({'address': '127.0.0.1:1', 'fail_timeout': '500ms'}))), None, None,
+                 UPSTREAM[:-2] + ', server "127.0.0.1:1": fail_timeout ' + TIME_S % '"500ms"', id='fail_timeout-ms'),
+    pytest.param(sites(site(upstreams=servers({'address': 'bad host:1'}))), None, None,
+                 UPSTREAM[:-2] + ', server "bad host:1": address must be host:port, [v6]:port or unix:/path '
+                 "(invalid host 'bad host' in 'bad host:1')", id='server-address-space'),
+    pytest.param(sites(site(upstreams=servers({'address': '127.0.0.1:1; server 10.0.0.1'}))), None, None,
+                 UPSTREAM[:-2] + ', server "127.0.0.1:1; server 10.0.0.1": address must be host:port, [v6]:port or '
+                 "unix:/path (invalid port '1; server 10.0.0.1': must be an integer between 1 and 65535)",
+                 id='server-address-hostile'),
+    pytest.param(sites(site(upstreams=servers({'address': '127.0.0.1:8765\n'}))), None, None,
+                 UPSTREAM[:-2] + ', server "127.0.0.1:8765\\n": address ' + CONTROL % '"127.0.0.1:8765\\n"',
+                 id='server-address-newline'),
+    pytest.param(sites(site(upstreams=servers({'weight': 2}))), None, None,
+                 Contains('missing required arguments: address'), id='server-address-missing'),
+    pytest.param(sites(site(upstreams=upstream(servers=[]))), None, None,
+                 UPSTREAM + 'servers is empty; list at least one, or leave it out to use the inventory group',
+                 id='servers-empty'),
+    pytest.param(sites(site(upstreams=upstream(keepalive=-1))), None, None,
+                 UPSTREAM + 'keepalive must be 0 or more, got -1', id='keepalive-negative'),
+    # -- default servers and server names on a listen address
+    pytest.param(sites(site(default_server=True), other_site(default_server=True, listen=['*:80'])), None, None,
+                 'site "other": is the default server of *:80, and so is site "demo"; only one site may be',
+                 id='two-default-servers-80-and-*:80'),
+    pytest.param(sites(site(default_server=True, listen=['0.0.0.0:80']), other_site(default_server=True)),
+                 None, None,
+                 'site "other": is the default server of *:80, and so is site "demo"; only one site may be',
+                 id='two-default-servers-0.0.0.0:80-and-80'),
+    pytest.param(sites(site(default_server=True, listen=['[::]:8080']),
+                       other_site(default_server=True, listen=['[0::0]:8080 ipv6only=on'])), None, None,
+                 'site "other": is the default server of [::]:8080, and so is site "demo"; only one site may be',
+                 id='two-default-servers-ipv6'),
+    pytest.param(sites(site(server_name=['a.test']), other_site(server_name=['A.TEST'])), None, None,
+                 'site "other": server_name "A.TEST" on *:80 is also served by site "demo"',
+                 id='same-server_name-same-listen'),
+    pytest.param(sites(site(), other_site(server_name=['_'], listen=['*:80'])), None, None,
+                 'site "other": server_name "_" on *:80 is also served by site "demo"', id='same-catch-all-name'),
+    # -- locations
+    pytest.param(sites(site(proxy_locations=[{'path': '/ws/', 'upstream': 'echo'}])), None, None,
+                 'site "demo": location path "/ws/" is used more than once', id='duplicate-location-ws-proxy'),
+    pytest.param(sites(site(static_locations=static() + static(root='/srv'))), None, None,
+                 'site "demo": location path "/" is used more than once', id='duplicate-location-static'),
+    pytest.param(sites(site(websocket_locations=ws_location(path='ws'))), None, None,
+                 'site "demo": location path "ws" must start with "/"', id='location-relative'),
+    pytest.param(sites(site(websocket_locations=ws_location(path='/ws/\n'))), None, None,
+                 'site "demo": location path ' + CONTROL % '"/ws/\\n"', id='location-newline'),
+    pytest.param(sites(site(websocket_locations=ws_location(read_timeout='forever'))), None, None,
+                 'site "demo", location "/ws/": read_timeout ' + TIME % '"forever"', id='read_timeout-bad'),
+    pytest.param(sites(site(websocket_locations=ws_location(read_timeout='1h\n'))), None, None,
+                 'site "demo", location "/ws/": read_timeout ' + TIME % '"1h\\n"', id='read_timeout-newline'),
+    pytest.param(sites(site(websocket_locations=ws_location(send_timeout='0'))), None, None,
+                 'site "demo", location "/ws/": send_timeout must be longer than 0, got "0"', id='send_timeout-0'),
+    pytest.param(sites(site(websocket_locations=ws_location(connect_timeout='1h1h'))), None, None,
+                 'site "demo", location "/ws/": connect_timeout ' + TIME % '"1h1h"', id='connect_timeout-twice'),
+    pytest.param(sites(site(websocket_locations=ws_location(read_timeout='1y'))), None, None,
+                 'site "demo", location "/ws/": read_timeout ' + TIME % '"1y"', id='read_timeout-years'),
+    pytest.param(sites(site(websocket_locations=ws_location(next_upstream='error sometimes'))), None, None,
+                 'site "demo", location "/ws/": next_upstream must be nginx conditions such as "error timeout" '
+                 '(%s), got "error sometimes"' % CONDITIONS, id='next_upstream-bad'),
+    pytest.param(sites(site(websocket_locations=ws_location(next_upstream='off error'))), None, None,
+                 'site "demo", location "/ws/": next_upstream "off" cannot be combined with other conditions',
+                 id='next_upstream-off-and-more'),
+    pytest.param(sites(site(static_locations=static(cache_control='public\n'))), None, None,
+                 STATIC + 'cache_control must be comma-separated directives such as "public" or "no-cache, '
+                 'max-age=0", got "public\\n"', id='cache_control-newline'),
+    pytest.param(sites(site(static_locations=static(cache_control='a"b'))), None, None,
+                 STATIC + 'cache_control must be comma-separated directives such as "public" or "no-cache, '
+                 'max-age=0", got "a\\"b"', id='cache_control-quote'),
+    pytest.param(sites(site(static_locations=static(cache_control='public,\r\nSet-Cookie: a=b'))), None, None,
+                 STATIC + 'cache_control must be comma-separated directives such as "public" or "no-cache, '
+                 'max-age=0", got "public,\\r\\nSet-Cookie: a=b"', id='cache_control-header-injection'),
+    pytest.param(sites(site(static_locations=static(cache_control='public,\r\nno-store'))), None, None,
+                 STATIC + 'cache_control must be comma-separated directives such as "public" or "no-cache, '
+                 'max-age=0", got "public,\\r\\nno-store"', id='cache_control-crlf-between-tokens'),
+    pytest.param(sites(site(static_locations=static(expires='later'))), None, None,
+                 STATIC + 'expires ' + TIME_S % '"later"', id='expires-bad'),
+    pytest.param(sites(site(static_locations=static(expires='500ms'))), None, None,
+                 STATIC + 'expires ' + TIME_S % '"500ms"', id='expires-ms'),
+    pytest.param(sites(site(static_locations=static(expires='1h\n'))), None, None,
+                 STATIC + 'expires ' + TIME_S % '"1h\\n"', id='expires-newline'),
+    pytest.param(sites(site(static_locations=static(expires='modified later'))), None, None,
+                 STATIC + 'expires ' + TIME_S % '"later"', id='expires-modified-bad'),
+    # -- listen
+    pytest.param(sites(site(listen=['80 default_server'])), None, None,
+                 'site "demo": listen value "80 default_server": write default_server: true on the site instead of '
+                 'in listen, got "80 default_server"', id='listen-default_server'),
+    pytest.param(sites(site(listen=['80 sssl'])), None, None,
+                 'site "demo": listen value "80 sssl" parameter "sssl" is not one nginx knows (%s)' % LISTEN_PARAMS,
+                 id='listen-bad-param'),
+    pytest.param(sites(site(listen=['80; include /etc/passwd'])), None, None,
+                 'site "demo": listen value "80; include /etc/passwd" address "80;" is not a host name or IP address',
+                 id='listen-hostile'),
+    pytest.param(sites(site(listen=[70000])), None, None,
+                 'site "demo": listen value "70000" port must be 65535 or less, got 70000', id='listen-port-range'),
+    pytest.param(sites(site(listen=[])), None, None,
+                 'site "demo": listen needs at least one value, such as 80 or 127.0.0.1:8080', id='listen-empty'),
+    pytest.param(sites(site(listen=[''])), None, None,
+                 'site "demo": listen value "" must not be empty', id='listen-empty-string'),
+    pytest.param(sites(site(listen=['80\n'])), None, None,
+                 'site "demo": listen value "80\\n" ' + CONTROL % '"80\\n"', id='listen-newline'),
+    # -- unknown keys and types (ansible-core's validator words these)
+    pytest.param(sites(site(websocket_location=[{'path': '/ws/', 'upstream': 'echo'}])), None, None,
+                 Contains('websocket_location. Supported parameters include:'), id='unknown-key-in-site'),
+    pytest.param(sites(site(upstreams=upstream(server=[{'address': '127.0.0.1:1'}]))), None, None,
+                 Contains('server. Supported parameters include:'), id='unknown-key-in-upstream'),
+    pytest.param(sites(site(state='gone')), None, None,
+                 Contains('value of state must be one of: present, absent, got: gone'), id='state-unknown'),
+    pytest.param(sites([{'upstreams': []}]), None, None,
+                 Contains('missing required arguments: name'), id='site-without-name'),
+    # -- role-wide settings
+    pytest.param({**sites(site()), 'websocket_proxy_check_timeout': 0}, None, None,
+                 'websocket_proxy_check_timeout must be greater than 0 and at most 3600 seconds, got 0.0',
+                 id='check_timeout-0'),
+    pytest.param({**sites(site()), 'websocket_proxy_check_timeout': 3601}, None, None,
+                 'websocket_proxy_check_timeout must be greater than 0 and at most 3600 seconds, got 3601.0',
+                 id='check_timeout-3601'),
+    pytest.param({**sites(site()), 'websocket_proxy_check_timeout': 'nan'}, None, None,
+                 'websocket_proxy_check_timeout must be greater than 0 and at most 3600 seconds, got nan',
+                 id='check_timeout-nan'),
+    pytest.param({**sites(site()), 'websocket_proxy_check_timeout': 'inf'}, None, None,
+                 'websocket_proxy_check_timeout must be greater than 0 and at most 3600 seconds, got inf',
+                 id='check_timeout-inf'),
+    pytest.param({**sites(site()), 'websocket_proxy_check_path': 'healthz'}, None, None,
+                 'websocket_proxy_check_path must start with "/" and hold no spaces or control characters, '
+                 'got "healthz"', id='check_path-relative'),
+    pytest.param({**sites(site()), 'websocket_proxy_check_path': '/\n'}, None, None,
+                 'websocket_proxy_check_path must start with "/" and hold no spaces or control characters, '
+                 'got "/\\n"', id='check_path-newline'),
+    pytest.param({**sites(site()), 'websocket_proxy_check_type': 'ping'}, None, None,
+                 Contains('value of websocket_proxy_check_type must be one of: websocket, http, tcp, got: ping'),
+                 id='check_type-unknown'),
+    pytest.param({**sites(site()), 'websocket_proxy_backend_port': 0}, None, None,
+                 'websocket_proxy_backend_port must be 1 or more, got 0', id='backend_port-0'),
+    pytest.param({**sites(site()), 'websocket_proxy_down_servers': ['backend-1\n']}, None, None,
+                 'websocket_proxy_down_servers item ' + CONTROL % '"backend-1\\n"', id='down_servers-newline'),
+    pytest.param({**sites(site()), 'websocket_proxy_backend_group': 'backends\n'}, None, None,
+                 'websocket_proxy_backend_group ' + CONTROL % '"backends\\n"', id='backend_group-newline'),
+    pytest.param({**sites(site()), 'websocket_proxy_next_upstream': 'error sometimes'}, None, None,
+                 'websocket_proxy_next_upstream must be nginx conditions such as "error timeout" (%s), '
+                 'got "error sometimes"' % CONDITIONS, id='global-next_upstream'),
+    pytest.param({**sites(site()), 'websocket_proxy_read_timeout': 'forever'}, None, None,
+                 'websocket_proxy_read_timeout ' + TIME % '"forever"', id='global-read_timeout'),
+    pytest.param({**sites(site()), 'websocket_proxy_upstream_keepalive': -1}, None, None,
+                 'websocket_proxy_upstream_keepalive must be 0 or more, got -1', id='global-keepalive'),
+    pytest.param({**sites(site()), 'websocket_proxy_static_expires': 'later'}, None, None,
+                 'websocket_proxy_static_expires ' + TIME_S % '"later"', id='global-expires'),
+    pytest.param({**sites(site()), 'websocket_proxy_upstream_keepalive': 'many'}, None, None,
+                 Contains("argument 'websocket_proxy_upstream_keepalive' is of type str"),
+                 id='keepalive-not-a-number'),
+    pytest.param({**sites(site()), 'websocket_proxy_check_through_proxy': 'sometimes'}, None, None,
+                 Contains("argument 'websocket_proxy_check_through_proxy' is of type str"),
+                 id='check_through_proxy-not-a-bool'),
+    # -- extra directives
+    pytest.param(sites(site(extra_directives=['client_max_body_size 1m'])), None, None,
+                 'site "demo", extra_directives[0]: is not complete nginx syntax (directive \'client_max_body_size\' '
+                 'is not terminated by \';\'): braces must balance, quotes close, and every directive end with ";" '
+                 'or a block', id='extra_directives-unterminated'),
+    pytest.param(sites(site(extra_directives=['client_max_body_size 1m;', '} server { listen 81; }'])), None, None,
+                 'site "demo", extra_directives[1]: is not complete nginx syntax (unexpected \'}\'): braces must '
+                 'balance, quotes close, and every directive end with ";" or a block', id='extra_directives-escape'),
+    # -- upstreams filled from the inventory
+    pytest.param(sites(site(upstreams=upstream(servers=None, backend_group='empty'))), None,
+                 {'empty': []},
+                 UPSTREAM + 'no servers; list them in "servers" or put hosts in the inventory group empty',
+                 id='group-empty'),
+    pytest.param(sites(site(upstreams=upstream(servers=None))), None, {},
+                 UPSTREAM + 'no servers; list them in "servers" or put hosts in the inventory group websocket_backends',
+                 id='group-missing'),
+    pytest.param({**sites(site(upstreams=upstream(servers=None))), 'websocket_proxy_backend_group': 'no_such_group'},
+                 None, BACKENDS,
+                 UPSTREAM + 'no servers; list them in "servers" or put hosts in the inventory group no_such_group',
+                 id='group-missing-named'),
+    pytest.param(sites(site(upstreams=upstream(servers=None))), {'backend-1': {'ansible_host': 'bad host'}}, BACKENDS,
+                 UPSTREAM[:-2] + ', inventory host "backend-1": backend address "bad host" is not a host name or IP address',
+                 id='group-host-bad-address'),
+    pytest.param(sites(site(upstreams=upstream(servers=None))),
+                 {'backend-1': {'websocket_backend_address': '10.0.0.1; down'}}, BACKENDS,
+                 UPSTREAM[:-2] + ', inventory host "backend-1": backend address "10.0.0.1; down" is not a host name or IP '
+                 'address', id='group-host-hostile-address'),
+    pytest.param(sites(site(upstreams=upstream(servers=None))), {'backend-1': {'websocket_backend_port': 0}}, BACKENDS,
+                 UPSTREAM[:-2] + ', inventory host "backend-1": backend port must be 1 or more, got 0', id='group-host-port-0'),
+    pytest.param(sites(site(upstreams=upstream(servers=None))), {'backend-1': {'websocket_backend_port': 'http'}},
+                 BACKENDS, UPSTREAM[:-2] + ', inventory host "backend-1": backend port must be a whole number, got "http"',
+                 id='group-host-port-word'),
+]
+
+
+@pytest.mark.parametrize('variables, hostvars, groups, message', BAD)
+def test_bad_input_has_one_message(variables, hostvars, groups, message):
+    errors = errors_of(variables, hostvars, groups)
+    if isinstance(message, Contains):
+        assert len(errors) == 1 and message in errors[0], errors
+    else:
+        assert errors == [message]
+
+
+# ---------------------------------------------------------------------------
+# Values that are accepted, and what they become
+# ---------------------------------------------------------------------------
+
+def test_hostile_hash_key_is_accepted_and_rendered_as_one_argument():
+    config = build(sites(site(upstreams=upstream(method='hash', hash_key=HOSTILE, hash_consistent=True))))
+    (echo,) = config.sites[0].upstreams
+    assert (echo.method, echo.hash_key, echo.hash_consistent) == ('hash', HOSTILE, True)
+    # the way the upstream template writes it
+    for consistent in ('', ' consistent'):
+        text = 'upstream %s {\n    hash %s%s;\n    server %s;\n}\n' % (
+            nv.nginx_arg(echo.name), nv.nginx_arg(echo.hash_key), consistent, nv.nginx_arg(echo.servers[0].address))
+        (block,) = nc.parse(text)
+        assert (block.name, block.args) == ('upstream', ['echo'])
+        hashes = [d for d in block.children if d.name == 'hash']
+        assert len(hashes) == 1
+        assert hashes[0].args == [HOSTILE] + (['consistent'] if consistent else [])
+        assert [d.name for d in block.children] == ['hash', 'server']
+
+
+@pytest.mark.parametrize('value', ['$remote_addr', '${cookie_id}', '$request_uri$is_args', 'static-$host'])
+def test_hash_keys(value):
+    (echo,) = build(sites(site(upstreams=upstream(method='hash', hash_key=value)))).sites[0].upstreams
+    assert echo.hash_key == value
+
+
+@pytest.mark.parametrize('index, result', [
+    ('index.html', ['index.html']),             # a string is one file name, not its characters
+    ('index.html,index.htm', ['index.html', 'index.htm']),
+    (['index.html', 'default.htm'], ['index.html', 'default.htm']),
+])
+def test_index_given_as_a_string_is_a_list(index, result):
+    config = build(sites(site(static_locations=static(index=index))))
+    assert config.sites[0].static_locations[0].index == result
+
+
+def test_numbers_and_booleans_given_as_strings_are_typed():
+    config = build({
+        **sites(site(upstreams=servers({'address': '127.0.0.1:1', 'weight': '5', 'max_fails': '0',
+                                        'backup': 'yes'}),
+                     default_server='true', static_locations=static(gzip='no'))),
+        'websocket_proxy_upstream_keepalive': '8',
+        'websocket_proxy_check_through_proxy': 'false',
+        'websocket_proxy_check_upstreams': 'no',
+        'websocket_proxy_check_timeout': '2.5',
+        'websocket_proxy_backend_port': '9000',
+    })
+    (demo,) = config.sites
+    (echo,) = demo.upstreams
+    assert echo.keepalive == 8 and type(echo.keepalive) is int
+    assert [(s.weight, s.max_fails, s.backup) for s in echo.servers] == [(5, 0, True)]
+    assert type(echo.servers[0].weight) is int
+    assert config.check_through_proxy is False
+    assert config.check_upstreams is False
+    assert config.check_timeout == 2.5
+    assert demo.default_server is True
+    assert demo.static_locations[0].gzip is False
+    as_dict = config.as_dict()
+    assert as_dict['check_through_proxy'] is False
+    assert as_dict['sites'][0]['upstreams'][0]['keepalive'] == 8
+
+
+def test_1h30m_is_accepted_for_timeouts_and_expires():
+    config = build({
+        **sites(site(
+            websocket_locations=ws_location(read_timeout='1h30m', send_timeout='1h30m', connect_timeout='1m30s'),
+            proxy_locations=[{'path': '/api/', 'upstream': 'echo', 'read_timeout': '1h30m'}],
+            static_locations=static(expires='1h30m') + [{'path': '/a/', 'root': '/srv', 'expires': 'modified +1h30m'},
+                                                          {'path': '/b/', 'root': '/srv', 'expires': '@15h30m'},
+                                                          {'path': '/c/', 'root': '/srv', 'expires': '-1'},
+                                                          {'path': '/d/', 'root': '/srv', 'expires': 'max'},
+                                                          {'path': '/e/', 'root': '/srv', 'expires': 'off'}],
+            upstreams=servers({'address': '127.0.0.1:1', 'fail_timeout': '1m30s'}))),
+        'websocket_proxy_read_timeout': '1h30m',
+        'websocket_proxy_static_expires': '1d12h',
+        'websocket_proxy_connect_timeout': '500ms',
+    })
+    (demo,) = config.sites
+    (ws,) = demo.websocket_locations
+    assert (ws.read_timeout, ws.send_timeout, ws.connect_timeout) == ('1h30m', '1h30m', '1m30s')
+    (api,) = demo.proxy_locations
+    assert (api.read_timeout, api.send_timeout, api.connect_timeout) == ('1h30m', None, '500ms')
+    assert [s.expires for s in demo.static_locations] == [
+        ['1h30m'], ['modified', '+1h30m'], ['@15h30m'], ['-1'], ['max'], ['off']]
+    assert demo.upstreams[0].servers[0].fail_timeout == '1m30s'
+    default = build({**sites(site()), 'websocket_proxy_read_timeout': '1h30m',
+                     'websocket_proxy_static_expires': '1d12h'}).sites[0]
+    assert default.websocket_locations[0].read_timeout == '1h30m'
+    assert default.static_locations[0].expires == ['1d12h']
+
+
+def test_same_server_name_on_different_listens_is_allowed():
+    config = build(sites(site(server_name=['a.test']), other_site(server_name=['a.test'], listen=[8080])))
+    assert [(s.name, [item.key for item in s.listen]) for s in config.sites] == [('demo', ['*:80']),
+                                                                                  ('other', ['*:8080'])]
+
+
+@pytest.mark.parametrize('first, second', [
+    (['80'], ['[::]:80']),                      # separate sockets
+    (['127.0.0.1:80'], ['127.0.0.2:80']),
+    (['unix:/run/a.sock'], ['unix:/run/b.sock']),
+])
+def test_default_servers_on_different_listens_are_allowed(first, second):
+    config = build(sites(site(default_server=True, listen=first), other_site(default_server=True, listen=second)))
+    assert [s.default_server for s in config.sites] == [True, True]
+
+
+def test_one_default_server_may_list_the_same_socket_twice():
+    config = build(sites(site(default_server=True, listen=['80', '80 reuseport'])))
+    assert [(item.key, item.params) for item in config.sites[0].listen] == [('*:80', []), ('*:80', ['reuseport'])]
+
+
+def test_paths_are_normalized():
+    config = build(sites(site(static_locations=static(root='/var/www/demo/') + [
+        {'path': '/files/', 'alias': '/srv/files'}, {'path': '/more/', 'alias': '/srv/more/'}])))
+    assert [(s.root, s.alias) for s in config.sites[0].static_locations] == [
+        ('/var/www/demo', None), (None, '/srv/files/'), (None, '/srv/more/')]
+
+
+def test_listen_values_and_proxy_check_addresses():
+    config = build(sites(site(listen=['[::]:8080 ipv6only=on', '443 ssl http2', 'unix:/run/x.sock'],
+                              server_name=['*.a.test', 'www.a.test'])))
+    (demo,) = config.sites
+    assert [(item.key, item.address, item.params) for item in demo.listen] == [
+        ('[::]:8080', '[::]:8080', ['ipv6only=on']), ('*:443', '443', ['ssl', 'http2']),
+        ('unix:/run/x.sock', 'unix:/run/x.sock', [])]
+    assert [(c.address, c.host_header) for c in demo.proxy_checks] == [('[::1]:8080', 'www.a.test')]
+
+
+def test_empty_file_prefix_is_allowed():
+    config = build({**sites(site()), 'websocket_proxy_file_prefix': ''})
+    assert config.sites[0].file == '/etc/nginx/conf.d/demo.conf'
+
+
+def test_absent_site_is_removed_not_checked():
+    config = build(sites(site(), [{'name': 'old', 'state': 'absent', 'listen': []}]))
+    assert [s.name for s in config.sites] == ['demo']
+    assert [(s.name, s.file) for s in config.removed_sites] == [('old', '/etc/nginx/conf.d/websocket-proxy-old.conf')]
+
+
+def test_several_problems_are_all_reported():
+    errors = errors_of(sites(site(server_name=['#x'], upstreams=servers({'address': '127.0.0.1:1', 'weight': 0}))))
+    assert errors == [
+        SERVER_NAME % '"#x"',
+        'site "demo", upstream "echo", server "127.0.0.1:1": weight must be 1 or more, got 0',
+    ]
+
+
+def test_check_timeout_bounds():
+    assert build({**sites(site()), 'websocket_proxy_check_timeout': 3600}).check_timeout == 3600
+    assert build({**sites(site()), 'websocket_proxy_check_timeout': 0.1}).check_timeout == 0.1
+    assert not math.isnan(build(sites(site())).check_timeout)
+
+
+# ---------------------------------------------------------------------------
+# Upstreams filled from an inventory group
+# ---------------------------------------------------------------------------
+
+HOSTVARS = {
+    'b1': {'websocket_backend_address': '10.0.0.1', 'ansible_host': '192.0.2.1'},   # websocket_backend_address wins
+    'b2': {'ansible_host': '10.0.0.2', 'websocket_backend_port': 9000},             # ansible_host, its own port
+    'b3': {},                                                                       # the inventory name
+    'b4': {'websocket_backend_address': 'fe80::1', 'websocket_backend_port': '9001'},
+    'b5': {'ansible_host': '2001:db8::5'},
+    'b33': {},
+    'b6': {'websocket_backend_address': '10.0.0.6'},                                # not in a group
+}
+GROUPS = {'websocket_backends': ['b1', 'b2', 'b3', 'b4', 'b5'], 'others': ['b33', 'b3']}
+FROM_GROUP = sites(site(upstreams=upstream(servers=None)))
+
+
+def addresses(config, down=None):
+    (echo,) = config.sites[0].upstreams
+    return [(s.address, s.inventory_host) if down is None else (s.address, s.down) for s in echo.servers]
+
+
+def test_upstream_from_inventory_group():
+    config = build(FROM_GROUP, HOSTVARS, GROUPS)
+    assert addresses(config) == [('10.0.0.1:8765', 'b1'), ('10.0.0.2:9000', 'b2'), ('b3:8765', 'b3'),
+                                 ('[fe80::1]:9001', 'b4'), ('[2001:db8::5]:8765', 'b5')]
+    assert config.upstream_checks[0].servers == ['10.0.0.1:8765', '10.0.0.2:9000', 'b3:8765', '[fe80::1]:9001',
+                                                 '[2001:db8::5]:8765']
+
+
+def test_upstream_from_inventory_group_uses_websocket_proxy_backend_port():
+    config = build({**FROM_GROUP, 'websocket_proxy_backend_port': 7000}, HOSTVARS, GROUPS)
+    assert [a for a, _host in addresses(config)] == ['10.0.0.1:7000', '10.0.0.2:9000', 'b3:7000', '[fe80::1]:9001',
+                                                     '[2001:db8::5]:7000']
+
+
+def test_upstream_from_named_groups():
+    config = build(sites(site(upstreams=upstream(servers=None, backend_group='others'))), HOSTVARS, GROUPS)
+    assert addresses(config) == [('b33:8765', 'b33'), ('b3:8765', 'b3')]
+    config = build({**FROM_GROUP, 'websocket_proxy_backend_group': 'others'}, HOSTVARS, GROUPS)
+    assert addresses(config) == [('b33:8765', 'b33'), ('b3:8765', 'b3')]
+
+
+def test_host_without_hostvars_uses_its_name():
+    config = build(FROM_GROUP, {}, {'websocket_backends': ['backend-1.example']})
+    assert addresses(config) == [('backend-1.example:8765', 'backend-1.example')]
+
+
+@pytest.mark.parametrize('down, expected', [
+    (['b2'], [False, True, False, False, False]),
+    (['b4'], [False, False, False, True, False]),
+    (['b1', 'b5'], [True, False, False, False, True]),
+    (['b33'], [False, False, False, False, False]),       # not a member: nothing changes
+    ([], [False, False, False, False, False]),
+])
+def test_down_servers_in_a_group_upstream(down, expected):
+    config = build({**FROM_GROUP, 'websocket_proxy_down_servers': down}, HOSTVARS, GROUPS)
+    assert [is_down for _address, is_down in addresses(config, down=True)] == expected
+    (echo,) = config.sites[0].upstreams
+    in_rotation = [s.address for s in echo.servers if not s.down]
+    assert config.upstream_checks[0].servers == in_rotation
+
+
+LISTED = [{'address': '10.0.0.1:8765'}, {'address': '10.0.0.2:8765'}, {'address': 'b3:8765'},
+          {'address': 'b33:8765'}, {'address': '[fe80::1]:8765'}, {'address': '192.0.2.1:8765'},
+          {'address': 'unix:/run/b3.sock'}, {'address': '10.0.0.6:8765'}]
+
+
+@pytest.mark.parametrize('down, expected', [
+    (['b6'], ['10.0.0.6:8765']),          # by its websocket_backend_address
+    pytest.param(['b1'], ['10.0.0.1:8765', '192.0.2.1:8765']),
+    (['b2'], ['10.0.0.2:8765']),          # by its ansible_host
+    (['b3'], ['b3:8765']),                # by its inventory name; not b33, not the unix socket
+    (['b4'], ['[fe80::1]:8765']),         # an IPv6 address, in brackets in the server address
+    (['b33'], ['b33:8765']),
+    (['b1', 'b3'], ['10.0.0.1:8765', 'b3:8765', '192.0.2.1:8765']),
+    (['nobody'], []),
+])
+def test_down_servers_in_a_listed_upstream(down, expected):
+    config = build({**sites(site(upstreams=upstream(servers=copy.deepcopy(LISTED)))),
+                    'websocket_proxy_down_servers': down}, HOSTVARS, GROUPS)
+    (echo,) = config.sites[0].upstreams
+    assert [s.address for s in echo.servers if s.down] == expected
+    assert [s.address for s in echo.servers if s.down and s.inventory_host in down] == expected
+    assert config.upstream_checks[0].servers == [s.address for s in echo.servers
+                                                 if not s.down and not s.address.startswith('unix:')]
+
+
+def test_down_servers_by_address_do_not_match_group_members():
+    """websocket_proxy_down_servers names inventory hosts; an address there does not take a group member down."""
+    config = build({**FROM_GROUP, 'websocket_proxy_down_servers': ['10.0.0.1']}, HOSTVARS, GROUPS)
+    assert not any(is_down for _address, is_down in addresses(config, down=True))
+
+
+def test_server_marked_down_in_its_own_entry_stays_down():
+    config = build(sites(site(upstreams=servers({'address': '127.0.0.1:1'}, {'address': '127.0.0.1:2', 'down': True}))))
+    assert [(s.address, s.down) for s in config.sites[0].upstreams[0].servers] == [
+        ('127.0.0.1:1', False), ('127.0.0.1:2', True)]
+    assert config.upstream_checks[0].servers == ['127.0.0.1:1']
+
+
+class _RecordingHostVars(dict):
+    """Host variables that note every key read."""
+
+    read = []
+
+    def get(self, key, default=None):
+        self.read.append(key)
+        return super().get(key, default)
+
+    def __getitem__(self, key):
+        self.read.append(key)
+        return super().__getitem__(key)
+
+
+def test_reads_no_echo_backend_variable():
+    """The proxy's servers come from websocket_backend_* host variables, never from echo_backend_*."""
+    _RecordingHostVars.read = []
+    hostvars = {'b1': _RecordingHostVars({'echo_backend_port': 1234, 'echo_backend_bind_address': '10.9.9.9',
+                                          'ansible_host': '10.0.0.1'})}
+    config = build({**FROM_GROUP, 'echo_backend_port': 4321}, hostvars, {'websocket_backends': ['b1']})
+    assert addresses(config) == [('10.0.0.1:8765', 'b1')]
+    assert set(_RecordingHostVars.read) <= {'websocket_backend_address', 'ansible_host', 'websocket_backend_port'}
+    assert _RecordingHostVars.read
+
+
+# ---------------------------------------------------------------------------
+# Defaults cannot drift: roles/<role>/defaults/main.yml == meta/argument_specs.yml
+# ---------------------------------------------------------------------------
+
+# defaults/main.yml values that are Jinja templates and so cannot equal a spec default; each is
+# the value defaults/main.yml must hold, and the spec default it stands for.
+TEMPLATED_DEFAULTS = {
+    'echo_backend': {
+        # the host's websocket_backend_port (where the proxies look for it), else the spec's 8765
+        'echo_backend_port': ('{{ websocket_backend_port | default(8765) }}', 8765),
+        # the same template in both files (the spec documents it)
+        'echo_backend_name': ('{{ inventory_hostname }}', '{{ inventory_hostname }}'),
+    },
+}
+
+
+@pytest.mark.parametrize('role', role_spec.ROLES)
+def test_role_defaults_equal_argument_spec_defaults(role):
+    with open(os.path.join(role_spec.COLLECTION_ROOT, 'roles', role, 'defaults', 'main.yml'), encoding='utf-8') as handle:
+        defaults = yaml.safe_load(handle) or {}
+    spec = role_spec.argument_spec(role)
+    exceptions = TEMPLATED_DEFAULTS.get(role, {})
+    assert sorted(set(defaults) - set(spec)) == [], 'defaults/main.yml sets variables the spec does not know'
+    assert sorted(name for name, option in spec.items() if 'default' in option and name not in defaults) == [], \
+        'the spec has defaults that defaults/main.yml does not set'
+    for name, value in defaults.items():
+        if name in exceptions:
+            templated, spec_default = exceptions[name]
+            assert (value, spec[name].get('default')) == (templated, spec_default), name
+        else:
+            assert 'default' in spec[name], '%s has no default in the spec' % name
+            assert value == spec[name]['default'], name
+            assert type(value) is type(spec[name]['default']) or isinstance(value, (int, float)), name
+    # the validator fills exactly those defaults in
+    validated = role_spec.validate_role_variables(role, {})
+    for name, value in defaults.items():
+        assert validated[name] == (exceptions[name][1] if name in exceptions else value), name
