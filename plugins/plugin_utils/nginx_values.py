@@ -87,6 +87,9 @@ def nginx_arg(value):
     return '"%s"' % text.replace('\\', '\\\\').replace('"', '\\"')
 
 
+NGINX_WHITESPACE = ' \t\r\n'
+
+
 def check_raw_directives(text):
     """Check raw nginx text (trusted input such as ``extra_directives``) stays in its block.
 
@@ -97,8 +100,8 @@ def check_raw_directives(text):
     """
     if not isinstance(text, str) or not text.strip():
         raise ValueError('must be a non-empty string of nginx directives')
-    if '\x00' in text:
-        raise ValueError('must not contain NUL characters')
+    if re.search(r'[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]', text):
+        raise ValueError('must not contain control characters other than newline, carriage return and tab, got %s' % show(text))
     try:
         directives = nginx_config.parse(text)
     except nginx_config.NginxConfigError as exc:

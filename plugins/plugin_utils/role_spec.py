@@ -11,6 +11,8 @@ spec is the one place where each default lives and the models get typed values.
 
 from __future__ import annotations
 
+import copy
+import functools
 import os
 
 import yaml
@@ -30,9 +32,14 @@ class ModelError(Exception):
 
 
 def argument_spec(role, entry_point='main'):
-    """The ``options`` of a role's argument spec, read from the collection's own files."""
+    """The ``options`` of a role's argument spec, read from the collection's own files (a copy)."""
     if role not in ROLES:
         raise ValueError('unknown role %s; one of %s' % (role, ', '.join(ROLES)))
+    return copy.deepcopy(_load_argument_spec(role, entry_point))
+
+
+@functools.lru_cache(maxsize=None)
+def _load_argument_spec(role, entry_point):
     path = os.path.join(COLLECTION_ROOT, 'roles', role, 'meta', 'argument_specs.yml')
     with open(path, encoding='utf-8') as handle:
         return yaml.safe_load(handle)['argument_specs'][entry_point]['options']

@@ -108,7 +108,7 @@ def build_nginx(variables, hard_nofile_limit):
     extra = []
     for index, text in enumerate(p['nginx_http_extra_directives']):
         if check('nginx_http_extra_directives[%d]' % index, nv.check_raw_directives, text) is not None:
-            extra.append(text.strip())
+            extra.append(text.strip(nv.NGINX_WHITESPACE))  # nginx's own whitespace only, see site_model
     problems.raise_if_any()
     return NginxConfig(
         package_name=p['nginx_package_name'], package_state=p['nginx_package_state'],

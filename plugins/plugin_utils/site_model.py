@@ -244,7 +244,10 @@ class _Builder(object):
         else:
             words, time = [], text
         if time.startswith('@'):
-            nv.parse_time(time[1:], what, seconds=True)
+            if words:
+                raise ValueError('%s cannot combine "modified" with a daily time (@...), got %s' % (what, nv.show(text)))
+            if nv.parse_time(time[1:], what, seconds=True) > 86400000:
+                raise ValueError('%s daily time (@...) must be 24 hours at most, got %s' % (what, nv.show(text)))
         else:
             nv.parse_time(time[1:] if time[:1] in '+-' and time[1:] else time, what, seconds=True)
         return words + [time]
@@ -429,7 +432,9 @@ class _Builder(object):
             self.problems.add(where, 'location path %s is used more than once' % nv.show(path))
         for index, text in enumerate(raw['extra_directives']):
             if self.check(_where(where, 'extra_directives[%d]' % index), nv.check_raw_directives, text) is not None:
-                site.extra_directives.append(text.strip())
+                # Only nginx's own whitespace is trimmed: str.strip() would also drop characters
+                # (\x0c, \x85, ...) that nginx reads as part of a word.
+                site.extra_directives.append(text.strip(nv.NGINX_WHITESPACE))
         address = _check_address(site.listen)
         host_header = next((name for name in site.server_name if name not in ('_', '') and not name.startswith(('~', '*', '.'))
                             and not name.endswith('.*')), None)

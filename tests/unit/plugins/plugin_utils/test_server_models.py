@@ -190,7 +190,8 @@ NGINX_BAD = [
     pytest.param({'nginx_http_extra_directives': ['']}, LIMIT,
                  'nginx_http_extra_directives[0]: must be a non-empty string of nginx directives', id='extra-empty'),
     pytest.param({'nginx_http_extra_directives': ['gzip on;\x00']}, LIMIT,
-                 'nginx_http_extra_directives[0]: must not contain NUL characters', id='extra-nul'),
+                 'nginx_http_extra_directives[0]: must not contain control characters other than newline, carriage return '
+                 'and tab, got "gzip on;\\x00"', id='extra-nul'),
     pytest.param({'nginx_package_name': 'nginx; rm -rf /'}, LIMIT,
                  'nginx_package_name must be a Debian package name such as nginx or nginx-light, got '
                  '"nginx; rm -rf /"', id='package_name-hostile'),

@@ -1,0 +1,606 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, websocket.nginx maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Property-based tests: no value of a site can change the structure of the rendered configuration.
+
+For every string field of a site that reaches site.conf, arbitrary text (biased
+towards what means something to nginx: ``;{}#"'\\$``, spaces, newlines, ``\\r``,
+NUL, tabs, non-ASCII) goes into that one field of a good baseline site. Then
+either site_model.build refuses it with ModelError, or the rendered file parses
+(with nginx_config, a transcription of nginx's own tokenizer) into exactly the
+baseline's structure, with the value as exactly the argument(s) it stands for.
+
+How the expected configuration is computed: the model that was built is rendered
+once more with the field's (normalized) value replaced by a placeholder word, and
+that rendering's parsed arguments get the value substituted back for the
+placeholder. The two must be equal, directive for directive and argument for
+argument, and the placeholder rendering must have the baseline's directives.
+test_harness_finds_each_field proves that the placeholder sits where the
+baseline's value sits, and test_control_* that the comparison catches an
+injection when a value is written without nginx_arg.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import json
+import marshal
+import os
+import posixpath
+
+import pytest
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ansible_collections.websocket.nginx.plugins.module_utils import nginx_config
+from ansible_collections.websocket.nginx.plugins.plugin_utils import nginx_values, role_spec, site_model
+from ansible_collections.websocket.nginx.tests.unit import render_helpers as rh
+
+PLACEHOLDER = 'WSNPLACEHOLDER'
+# Enough examples per field for the whole suite to stay well under 20 s; WSN_PROPERTY_EXAMPLES=2000
+# searches longer (still reproducible: derandomize).
+MAX_EXAMPLES = int(os.environ.get('WSN_PROPERTY_EXAMPLES', '30'))
+PROPERTY_SETTINGS = settings(
+    max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
+)
+
+BASE_SITE = {
+    'name': 'prop',
+    'listen': ['127.0.0.1:18080', '[::1]:18080 ssl'],
+    'server_name': ['example.com', r'~^ws\d+\.example\.com$'],
+    'upstreams': [{'name': 'app', 'method': 'hash', 'hash_key': '$remote_addr', 'keepalive': 4,
+                   'servers': [{'address': '127.0.0.1:18001', 'fail_timeout': '10s'},
+                               {'address': 'unix:/run/app.sock'}]}],
+    'websocket_locations': [{'path': '/ws/', 'upstream': 'app', 'read_timeout': '1h', 'send_timeout': '1h',
+                             'connect_timeout': '5s', 'next_upstream': 'error timeout'}],
+    # Takes its timeouts and next_upstream from the role-wide defaults.
+    'proxy_locations': [{'path': '/api/', 'upstream': 'app'}],
+    'static_locations': [
+        {'path': '/', 'root': '/srv/www', 'index': ['index.html', 'index.htm'], 'expires': '1h',
+         'cache_control': 'public'},
+        # Takes its expires from websocket_proxy_static_expires.
+        {'path': '/files/', 'alias': '/srv/files'},
+    ],
+    'extra_directives': ['client_max_body_size 1m;'],
+}
+BASE_VARIABLES = {
+    'websocket_proxy_config_dir': '/etc/nginx/conf.d',
+    'websocket_proxy_file_prefix': 'websocket-proxy-',
+    'websocket_proxy_http_read_timeout': '60s',
+    'websocket_proxy_connect_timeout': '5s',
+    'websocket_proxy_next_upstream': 'error timeout',
+    'websocket_proxy_static_expires': '2h',
+    'websocket_proxy_gzip_types': ['text/plain', 'text/css', 'application/json'],
+    'websocket_proxy_sites': [BASE_SITE],
+}
+
+
+@pytest.fixture(scope='module', autouse=True)
+def _spec_read_once():
+    """site_model.build reads roles/*/meta/argument_specs.yml on every call (~40 ms of YAML).
+
+    The tests build thousands of models, so the spec is read once and each call gets
+    its own deep copy (plain YAML data, so marshal copies it): the same spec, the same
+    validation, only faster.
+    """
+    original = role_spec.argument_spec
+
+    @functools.lru_cache(maxsize=None)
+    def read(role, entry_point='main'):
+        return marshal.dumps(original(role, entry_point))
+
+    patcher = pytest.MonkeyPatch()
+    patcher.setattr(role_spec, 'argument_spec', lambda role, entry_point='main': marshal.loads(read(role, entry_point)))
+    yield
+    patcher.undo()
+
+
+def build(variables):
+    """The model's one site, or None when build refused the variables (each error a non-empty str)."""
+    try:
+        config = site_model.build(variables).as_dict()
+    except role_spec.ModelError as exc:
+        assert exc.errors, 'ModelError without errors'
+        assert all(isinstance(error, str) and error for error in exc.errors), exc.errors
+        return None
+    assert len(config['sites']) == 1
+    return config
+
+
+@functools.lru_cache(maxsize=None)
+def _baseline():
+    config = site_model.build(copy.deepcopy(BASE_VARIABLES)).as_dict()
+    text = rh.render_site(config['sites'][0])
+    return config, text, rh.parse_tree(text)
+
+
+def baseline_config():
+    return copy.deepcopy(_baseline()[0])
+
+
+def baseline_text():
+    return _baseline()[1]
+
+
+def baseline_tree():
+    """The parsed baseline (nested tuples and lists: not to be changed)."""
+    return _baseline()[2]
+
+
+def substitute(nodes, words):
+    """Put ``words`` (the arguments the field renders as) where the placeholder is; count the places."""
+    count = 0
+    result = []
+    for name, args, children in nodes:
+        new_args = []
+        for arg in args:
+            if arg == PLACEHOLDER:
+                new_args.extend(words)
+                count += 1
+            elif PLACEHOLDER in arg:
+                # Built by the template around the value (http://NAME, websocket_proxy_NAME).
+                assert len(words) == 1, 'a value of several words inside an argument: %r' % (arg,)
+                new_args.append(arg.replace(PLACEHOLDER, words[0]))
+                count += 1
+            else:
+                new_args.append(arg)
+        if children is not None:
+            children, inner = substitute(children, words)
+            count += inner
+        result.append((name, tuple(new_args), children))
+    return result, count
+
+
+def without_directive(nodes, location_args, name):
+    """The tree without directive ``name`` in the server's location ``location_args``."""
+    server = nodes[-1]
+    children = []
+    for child in server[2]:
+        if child[0] == 'location' and child[1] == tuple(location_args):
+            child = (child[0], child[1], [c for c in child[2] if c[0] != name])
+        children.append(child)
+    return nodes[:-1] + [(server[0], server[1], children)]
+
+
+# ---------------------------------------------------------------------------
+# The fields
+# ---------------------------------------------------------------------------
+
+class Field(object):
+    """One string field: where it goes in the variables and where its value is in the model.
+
+    ``kind``: ``args`` (rendered as arguments), ``comment`` (only in a comment),
+    ``file`` (only in the file names), ``raw`` (extra_directives, written as they are).
+    ``locate(site)`` puts the placeholder where the model holds the value and returns the
+    arguments the value renders as, or None when the value renders nothing (expires off).
+    ``words(value)`` is what those arguments must be for the value as given (normalized as
+    the model documents it), when that can be said without the model.
+    """
+
+    def __init__(self, name, put, seeds, kind='args', locate=None, words=None, absent=None, examples=()):
+        self.name = name
+        self.examples = list(examples)
+        self.put = put
+        self.seeds = seeds
+        self.kind = kind
+        self.locate = locate
+        self.words = words
+        self.absent = absent
+
+    def variables(self, value):
+        variables = copy.deepcopy(BASE_VARIABLES)
+        self.put(variables, variables['websocket_proxy_sites'][0], value)
+        return variables
+
+    def __repr__(self):
+        return self.name
+
+
+def _set(*path):
+    """put() for a path under the site (or, starting with '', under the variables)."""
+    def put(variables, site, value):
+        target = variables if path[0] == '' else site
+        keys = path[1:] if path[0] == '' else path
+        for key in keys[:-1]:
+            target = target[key]
+        target[keys[-1]] = value
+    return put
+
+
+def _locate(*path, words=lambda v: [v]):
+    def locate(site):
+        target = site
+        for key in path[:-1]:
+            target = target[key]
+        value = target[path[-1]]
+        target[path[-1]] = PLACEHOLDER
+        return words(value)
+    return locate
+
+
+def _put_upstream_name(variables, site, value):
+    site['upstreams'][0]['name'] = value
+    for location in site['websocket_locations'] + site['proxy_locations']:
+        location['upstream'] = value
+
+
+def _locate_upstream_name(site):
+    value = site['upstreams'][0]['name']
+    site['upstreams'][0]['name'] = PLACEHOLDER
+    for location in site['websocket_locations'] + site['proxy_locations']:
+        assert location['upstream'] == value
+        location['upstream'] = PLACEHOLDER
+    return [value]
+
+
+def _locate_listen(site):
+    listen = site['listen'][0]
+    words = [listen['address']] + listen['params']
+    site['listen'][0] = dict(listen, address=PLACEHOLDER, params=[])
+    return words
+
+
+def _locate_list(*path):
+    """A list value (next_upstream, expires) rendered as its words; expires ['off'] renders nothing."""
+    def locate(site):
+        target = site
+        for key in path[:-1]:
+            target = target[key]
+        value = target[path[-1]]
+        if path[-1] == 'expires' and value == ['off']:
+            return None
+        target[path[-1]] = [PLACEHOLDER]
+        return list(value)
+    return locate
+
+
+def _locate_cache_control(site):
+    value = site['static_locations'][0]['cache_control']
+    if value is None:
+        return None
+    site['static_locations'][0]['cache_control'] = PLACEHOLDER
+    return [value]
+
+
+def _put_gzip_type(variables, site, value):
+    variables['websocket_proxy_gzip_types'][0] = value
+
+
+def _locate_gzip_type(site):
+    values = {location['gzip_types'][0] for location in site['static_locations']}
+    assert len(values) == 1
+    for location in site['static_locations']:
+        location['gzip_types'][0] = PLACEHOLDER
+    return [values.pop()]
+
+
+def _expires_words(value):
+    return value.split(' ') if value.startswith('modified ') else [value]
+
+
+def _absent(location_args, name):
+    return lambda: without_directive(baseline_tree(), location_args, name)
+
+
+# Had the model stored it stripped (Python's strip() removes \x0c, which nginx reads as part of a word):
+# as checked, one directive ("\x0c#" with a quoted argument); as stored, a comment, then "}" closing the
+# server block and a new "server {". A regression example for extra_directives.
+BLOCK_ESCAPE = '\x0c# "\n} server {\n#" ;'
+
+TIMES = ['60s', '1h', '1h 30m', '500ms', '2d12h', '90']
+SECONDS = ['10s', '1m 30s', '30', '1h']
+FIELDS = [
+    Field('site name', _set('name'), ['prop', 'a.b-c_d9'], kind='comment'),
+    Field('listen', _set('listen', 0), ['127.0.0.1:18081', '[::1]:18082 ssl http2', 'unix:/run/wsn.sock',
+                                        '18083', '*:18084 backlog=5', 'localhost:18085 reuseport'],
+          locate=_locate_listen, words=lambda v: v.split(' ')),
+    Field('server_name', _set('server_name', 0), ['example.com', '*.example.com', 'example.*', '.example.org', '_', ''],
+          locate=_locate('server_name', 0)),
+    Field('server_name regex', _set('server_name', 1), ['~^ws\\d+$', '~(?<name>.+)\\.example\\.net$'],
+          locate=_locate('server_name', 1)),
+    Field('upstream name', _put_upstream_name, ['app', 'a.b-c_9'], locate=_locate_upstream_name),
+    Field('upstream reference', _set('websocket_locations', 0, 'upstream'), ['app'],
+          locate=_locate('websocket_locations', 0, 'upstream')),
+    Field('hash_key', _set('upstreams', 0, 'hash_key'), ['$remote_addr', '${cookie_user}x', 'a b $arg_x'],
+          locate=_locate('upstreams', 0, 'hash_key')),
+    Field('server address', _set('upstreams', 0, 'servers', 0, 'address'),
+          ['127.0.0.1:18001', '[::1]:8080', 'unix:/run/app2.sock', 'localhost', 'backend-1.example.com:80'],
+          locate=_locate('upstreams', 0, 'servers', 0, 'address')),
+    Field('fail_timeout', _set('upstreams', 0, 'servers', 0, 'fail_timeout'), SECONDS,
+          locate=_locate('upstreams', 0, 'servers', 0, 'fail_timeout'), examples=['1m 30s']),
+    Field('websocket location path', _set('websocket_locations', 0, 'path'), ['/ws/', '/wss', '/a b/'],
+          locate=_locate('websocket_locations', 0, 'path')),
+    Field('alias location path', _set('static_locations', 1, 'path'), ['/files/', '/static/x/'],
+          locate=_locate('static_locations', 1, 'path')),
+    Field('read_timeout', _set('websocket_locations', 0, 'read_timeout'), TIMES,
+          locate=_locate('websocket_locations', 0, 'read_timeout')),
+    Field('send_timeout', _set('websocket_locations', 0, 'send_timeout'), TIMES,
+          locate=_locate('websocket_locations', 0, 'send_timeout')),
+    Field('connect_timeout', _set('websocket_locations', 0, 'connect_timeout'), TIMES,
+          locate=_locate('websocket_locations', 0, 'connect_timeout')),
+    Field('next_upstream', _set('websocket_locations', 0, 'next_upstream'), ['error timeout', 'http_502', 'off'],
+          # An empty value means the role-wide default.
+          locate=_locate_list('websocket_locations', 0, 'next_upstream'),
+          words=lambda v: v.split() if v else BASE_VARIABLES['websocket_proxy_next_upstream'].split()),
+    Field('websocket_proxy_http_read_timeout', _set('', 'websocket_proxy_http_read_timeout'), TIMES,
+          locate=_locate('proxy_locations', 0, 'read_timeout')),
+    Field('websocket_proxy_connect_timeout', _set('', 'websocket_proxy_connect_timeout'), TIMES,
+          locate=_locate('proxy_locations', 0, 'connect_timeout')),
+    Field('websocket_proxy_next_upstream', _set('', 'websocket_proxy_next_upstream'), ['error timeout', 'http_503'],
+          locate=_locate_list('proxy_locations', 0, 'next_upstream'), words=str.split),
+    Field('root', _set('static_locations', 0, 'root'), ['/srv/www', '/srv/www/', '/var/lib/a b'],
+          locate=_locate('static_locations', 0, 'root'), words=lambda v: [v.rstrip('/') or '/']),
+    Field('alias', _set('static_locations', 1, 'alias'), ['/srv/files', '/srv/files/', '/data/x y'],
+          locate=_locate('static_locations', 1, 'alias'), words=lambda v: [v.rstrip('/') + '/']),
+    Field('index', _set('static_locations', 0, 'index', 0), ['index.html', 'default page.htm'],
+          locate=_locate('static_locations', 0, 'index', 0)),
+    Field('expires', _set('static_locations', 0, 'expires'),
+          ['1h', '1h30m', 'modified +1h', '@15h30m', '-1', 'epoch', 'max', 'off'],
+          locate=_locate_list('static_locations', 0, 'expires'), words=_expires_words,
+          absent=_absent(['/'], 'expires')),
+    Field('websocket_proxy_static_expires', _set('', 'websocket_proxy_static_expires'), ['2h', 'modified +30m', 'off'],
+          locate=_locate_list('static_locations', 1, 'expires'), words=_expires_words,
+          absent=_absent(['/files/'], 'expires')),
+    Field('cache_control', _set('static_locations', 0, 'cache_control'),
+          ['public', 'no-cache, max-age=0', 'private,no-store'],
+          locate=_locate_cache_control, absent=_absent(['/'], 'add_header'),
+          # Whitespace other than spaces around the commas (once let through by a \s in the check).
+          examples=['no-cache, \u2028max-age=0', 'no-cache,\xa0max-age=0', 'no-cache,\nmax-age=0']),
+    Field('gzip_types item', _put_gzip_type, ['text/plain', 'image/svg+xml', '*'], locate=_locate_gzip_type),
+    Field('extra_directives', _set('extra_directives', 0),
+          ['client_max_body_size 1m;', 'location /x {\n    return 204;\n}', 'add_header X-A "b;c" always;'],
+          kind='raw', examples=['\x0c;0;', BLOCK_ESCAPE]),
+    Field('websocket_proxy_file_prefix', _set('', 'websocket_proxy_file_prefix'), ['websocket-proxy-', 'wsn.', ''],
+          kind='file'),
+    Field('websocket_proxy_config_dir', _set('', 'websocket_proxy_config_dir'),
+          ['/etc/nginx/conf.d', '/etc/nginx/sites/', '/opt/a b'], kind='file'),
+]
+FIELDS_BY_NAME = {field.name: field for field in FIELDS}
+
+
+# ---------------------------------------------------------------------------
+# The property
+# ---------------------------------------------------------------------------
+
+@functools.lru_cache(maxsize=256)
+def _placeholder_tree(site_json, arg_filter):
+    """Rendered and parsed; for one field it is nearly always the same model, so it is cached."""
+    return rh.parse_tree(rh.render_site(json.loads(site_json), arg_filter))
+
+
+def check_site(site, field, value=None, arg_filter=None):
+    """Compare the rendering of a built ``site`` with the placeholder rendering (kind ``args``)."""
+    text = rh.render_site(site, arg_filter)
+    actual = rh.parse_tree(text)
+    with_placeholder = copy.deepcopy(site)
+    words = field.locate(with_placeholder)
+    if words is None:
+        assert actual == field.absent(), 'the value renders nothing, yet the structure changed:\n%s' % text
+        return
+    if field.words is not None and value is not None:
+        assert words == field.words(value), 'the model normalized %r to %r' % (value, words)
+    assert all(isinstance(word, str) for word in words)
+    placeholder_tree = _placeholder_tree(json.dumps(with_placeholder, sort_keys=True), arg_filter)
+    assert rh.skeleton(placeholder_tree) == rh.skeleton(baseline_tree())
+    expected, count = substitute(placeholder_tree, words)
+    assert count >= 1, 'the field does not reach the configuration'
+    assert actual == expected, 'the value %r changed the configuration:\n%s' % (words, text)
+
+
+def check_field(field, value):
+    variables = field.variables(value)
+    config = build(variables)
+    if config is None:
+        return
+    site = config['sites'][0]
+    if field.kind == 'args':
+        check_site(site, field, value)
+    elif field.kind == 'comment':
+        text = rh.render_site(site)
+        assert rh.parse_tree(text) == baseline_tree()
+        assert ('# Site %s\n' % value) in text
+    elif field.kind == 'file':
+        assert rh.render_site(site) == baseline_text()
+        config_dir = config['config_dir']
+        assert config_dir.startswith('/') and posixpath.normpath(config_dir) == config_dir != '/'
+        for path, name in ((site['file'], site['name'] + '.conf'), (config['map_file'], 'upgrade-map.conf')):
+            assert posixpath.normpath(path) == path
+            assert posixpath.dirname(path) == config_dir
+            assert posixpath.basename(path) == variables['websocket_proxy_file_prefix'] + name
+    else:  # raw: the server block still closes where it should
+        assert site['extra_directives'] == [value.strip(' \t\r\n')]  # only nginx's own whitespace trimmed
+        text = rh.render_site(site)
+        actual = rh.parse_tree(text)
+        base = baseline_tree()
+        assert len(actual) == len(base), text
+        assert actual[:-1] == base[:-1], 'the upstream blocks changed:\n%s' % text
+        assert actual[-1][:2] == ('server', ()), text
+        children = base[-1][2]
+        at = children.index(('client_max_body_size', ('1m',), None))
+        own = rh.tree(nginx_config.parse(value.strip()))
+        assert actual[-1][2] == children[:at] + own + children[at + 1:], text
+
+
+# Text that means something to nginx's tokenizer or to the checks, and pieces of it.
+HOSTILE = [';', '{', '}', '#', '"', "'", '\\', '$', ' ', '  ', '\n', '\r', '\r\n', '\t', '\x00', '\x0b', '\x0c',
+           '\x1c', '\x1f', '\x7f', '\x85', '\xa0', '\u2028', '\u3000', '\ufeff', '\u00e9', '\u2603', '\U0001F600',
+           '${', '$x', '${x}', '}{', '\\"', '\\\\', "\\'", '\\n', '"; }', '; } server {', '} server { listen 80;',
+           '# ', '/', '/..', '/../', '//', '/.', '..', '.', ':', '[', ']', '[::1]', '=', ',', ', ', '~', '*', '@',
+           '(', ')', '+', '-', 'ms', 'unix:', ' ssl', ' default_server', '\' "', '"\'']
+hostile_piece = st.one_of(st.sampled_from(HOSTILE), st.text(max_size=3))
+hostile_text = st.lists(hostile_piece, max_size=8).map(''.join)
+
+
+def _insert(parts):
+    seed, position, piece = parts
+    position %= len(seed) + 1
+    return seed[:position] + piece + seed[position:]
+
+
+def values_for(field):
+    seeds = st.sampled_from(field.seeds)
+    return st.one_of(
+        st.text(),
+        hostile_text,
+        st.tuples(seeds, hostile_text).map(''.join),
+        st.tuples(hostile_text, seeds).map(''.join),
+        st.tuples(seeds, st.integers(0, 64), hostile_piece).map(_insert),
+        st.tuples(st.tuples(seeds, st.integers(0, 64), hostile_piece).map(_insert), st.integers(0, 64),
+                  hostile_piece).map(_insert),
+        seeds,
+    )
+
+
+# Values every field gets, before the random ones.
+EXAMPLES = ['', ' ', 'a; } server {', '"', '\\', '#', '$', '${', '\n', 'x\ny', 'x\r', 'x\ty', 'x\x00', '\u00e9',
+            '{', '}', "'", 'a b']
+
+
+def _field_param(field):
+    return pytest.param(field, id=field.name)
+
+
+def test_baseline_is_valid_and_renders_every_field():
+    config, text, tree = _baseline()
+    assert [name for name, _, _ in tree] == ['upstream', 'server']
+    assert '\n    client_max_body_size 1m;\n' in text
+
+
+@pytest.mark.parametrize('field', [_field_param(field) for field in FIELDS if field.kind == 'args'])
+def test_harness_finds_each_field(field):
+    """The placeholder rendering of the baseline, with the baseline's value put back, is the baseline."""
+    site = baseline_config()['sites'][0]
+    words = field.locate(site)
+    assert words
+    expected, count = substitute(rh.parse_tree(rh.render_site(site)), words)
+    assert count >= 1
+    assert expected == baseline_tree()
+
+
+@pytest.mark.parametrize('field', [_field_param(field) for field in FIELDS])
+def test_field_seeds_are_accepted(field):
+    """Each seed is a good value, so that values built around them get past the checks."""
+    for seed in field.seeds:
+        assert build(field.variables(seed)) is not None, seed
+
+
+@pytest.mark.parametrize('field', [_field_param(field) for field in FIELDS])
+def test_no_value_changes_the_structure(field):
+    for value in EXAMPLES + field.examples + [field.seeds[0] + piece for piece in EXAMPLES]:
+        check_field(field, value)
+
+    @PROPERTY_SETTINGS
+    @given(value=values_for(field))
+    def prop(value):
+        check_field(field, value)
+
+    prop()
+
+
+# ---------------------------------------------------------------------------
+# nginx_arg alone
+# ---------------------------------------------------------------------------
+
+CONTROL_CHARACTERS = [chr(code) for code in range(0x20)] + ['\x7f']
+no_control = st.characters(codec='utf-8', exclude_characters=CONTROL_CHARACTERS)
+text_without_control = st.one_of(
+    st.text(no_control),
+    st.lists(st.one_of(st.sampled_from([piece for piece in HOSTILE if not nginx_values.CONTROL.search(piece)]),
+                       st.text(no_control, max_size=3)), max_size=10).map(''.join),
+)
+
+
+@settings(max_examples=200, deadline=None, derandomize=True, database=None)
+@given(text=text_without_control)
+def test_nginx_arg_is_exactly_one_argument(text):
+    rendered = nginx_values.nginx_arg(text)
+    directives = nginx_config.parse('x ' + rendered + ';')
+    assert [(d.name, d.args, d.children) for d in directives] == [('x', [text], None)]
+    # Whatever comes around it is not affected either.
+    directives = nginx_config.parse('a {\n    x ' + rendered + ' ' + rendered + ';\n}\ny z;\n')
+    assert rh.tree(directives) == [('a', (), [('x', (text, text), None)]), ('y', ('z',), None)]
+
+
+@settings(max_examples=100, deadline=None, derandomize=True, database=None)
+@given(text=st.tuples(st.text(), st.integers(0, 100), st.sampled_from(CONTROL_CHARACTERS)).map(_insert))
+def test_nginx_arg_refuses_control_characters(text):
+    with pytest.raises(ValueError, match='control characters'):
+        nginx_values.nginx_arg(text)
+
+
+@pytest.mark.parametrize('value, rendered', [
+    ('abc', 'abc'), (80, '80'), ('', '""'), ('a b', '"a b"'), ('a"b', '"a\\"b"'), ('a\\b', '"a\\\\b"'),
+    ('#x', '"#x"'), ("'x", '"\'x"'), ('$host', '"$host"'), ('a;b', '"a;b"'), ('{', '"{"'),
+])
+def test_nginx_arg_examples(value, rendered):
+    assert nginx_values.nginx_arg(value) == rendered
+
+
+@pytest.mark.parametrize('value', [None, True, 1.5, ['a'], b'a'])
+def test_nginx_arg_refuses_other_types(value):
+    with pytest.raises(ValueError):
+        nginx_values.nginx_arg(value)
+
+
+# ---------------------------------------------------------------------------
+# Controls: the comparison does catch an injection
+# ---------------------------------------------------------------------------
+
+INJECTION = 'a; } server {'
+
+
+def _raw(value):
+    return str(value)
+
+
+def test_control_unquoted_value_changes_the_structure():
+    """Written without nginx_arg, server_name 'a; } server {' ends the server block and opens another."""
+    site = baseline_config()['sites'][0]
+    site['server_name'][0] = INJECTION  # bypasses the model on purpose
+    directives = nginx_config.parse(rh.render_site(site, arg_filter=_raw))
+    assert [d.name for d in directives] == ['upstream', 'server', 'server']
+    assert next(d for d in directives[1].children if d.name == 'server_name').args == ['a']
+    # ...and check_site, the property's comparison, reports it.
+    with pytest.raises(AssertionError, match='changed the configuration'):
+        check_site(site, FIELDS_BY_NAME['server_name'], arg_filter=_raw)
+    # The same model written with nginx_arg: one argument, same structure.
+    check_site(site, FIELDS_BY_NAME['server_name'])
+
+
+@pytest.mark.parametrize('name, value', [
+    ('websocket location path', '/x { } location /y'),
+    ('root', '/srv/a; autoindex on'),
+    ('hash_key', '$remote_addr; } upstream evil {'),
+    ('read_timeout', '60s; proxy_pass http://evil'),
+])
+def test_control_unquoted_values_are_caught(name, value):
+    field = FIELDS_BY_NAME[name]
+    site = baseline_config()['sites'][0]
+    target = copy.deepcopy(site)
+    field.locate(target)  # find where the value lives in the model...
+    path = _find(target, PLACEHOLDER)
+    _assign(site, path, value)  # ...and put the hostile value there, past the model's checks
+    with pytest.raises((AssertionError, nginx_config.NginxConfigError)):
+        check_site(site, field, arg_filter=_raw)
+    check_site(site, field)
+
+
+def _find(node, needle, path=()):
+    if node == needle:
+        return path
+    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    for key, child in items:
+        found = _find(child, needle, path + (key,))
+        if found is not None:
+            return found
+    return None
+
+
+def _assign(node, path, value):
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
