@@ -35,6 +35,7 @@ extends_documentation_fragment:
 attributes:
   action:
     support: full
+    details: The work is done on the controller by the action plugin of the same name.
   check_mode:
     support: full
   diff_mode:
@@ -67,8 +68,10 @@ from ansible.module_utils.basic import AnsibleModule
 
 
 def main():
-    module = AnsibleModule(argument_spec=dict(role=dict(type='str', required=True,
-                                                         choices=['nginx', 'websocket_proxy', 'echo_backend'])))
+    module = AnsibleModule(
+        argument_spec=dict(role=dict(type='str', required=True, choices=['nginx', 'websocket_proxy', 'echo_backend'])),
+        supports_check_mode=True,
+    )
     module.fail_json(msg='websocket.nginx.role_config runs on the controller as an action plugin; '
                          'this module file only documents it')
 

@@ -20,6 +20,7 @@ parse what was rendered and compare it with what was meant.
 from __future__ import annotations
 
 import ipaddress
+import math
 import posixpath
 import re
 
@@ -194,7 +195,7 @@ def check_int(value, what='value', minimum=None, maximum=None):
             raise ValueError('%s must be a whole number, got %s' % (what, show(value)))
         value = int(value)
     elif isinstance(value, float):
-        if value != value or value in (float('inf'), float('-inf')) or value != int(value):
+        if not math.isfinite(value) or value != int(value):
             raise ValueError('%s must be a whole number, got %s' % (what, value))
         value = int(value)
     elif not isinstance(value, int):

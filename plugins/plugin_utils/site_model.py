@@ -336,6 +336,7 @@ class _Builder(object):
         if raw['upstream'] not in upstream_names:
             self.problems.add(where, 'upstream %s is not an upstream of this site (%s)'
                               % (nv.show(raw['upstream']), ', '.join(upstream_names) or 'it has none'))
+
         def own_or_default(key, default_name, check, **kwargs):
             if raw[key] is None:
                 return self.defaults[default_name]

@@ -121,7 +121,7 @@ def parse_tree(text):
 
 def skeleton(nodes):
     """Only the directive names and the block nesting of a :func:`tree`."""
-    return [(name, None if children is None else skeleton(children)) for name, _, children in nodes]
+    return [(name, None if children is None else skeleton(children)) for name, _args, children in nodes]
 
 
 # ---------------------------------------------------------------------------
@@ -244,7 +244,7 @@ class RunningNginx(object):
                     break
                 chunks.append(data)
         response = b''.join(chunks)
-        head, _, body = response.partition(b'\r\n\r\n')
+        head, _separator, body = response.partition(b'\r\n\r\n')
         status_line = head.split(b'\r\n', 1)[0].split()
         status = int(status_line[1]) if len(status_line) > 1 and status_line[1].isdigit() else None
         return status, body

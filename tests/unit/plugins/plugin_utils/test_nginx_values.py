@@ -675,8 +675,8 @@ def test_nginx_arg_refuses_other_types(value, kind):
     ('client_max_body_size 10m;\nproxy_buffering off;\n',
      [('client_max_body_size', ['10m'], None), ('proxy_buffering', ['off'], None)]),
     ('# a comment\nadd_header X-A "a; b"; # trailing { comment\n', [('add_header', ['X-A', 'a; b'], None)]),
-    ('map $http_x $y {\n    default 1;\n    "~}" 2;\n}\n', [('map', ['$http_x', '$y'], [('default', ['1'], None),
-                                                                                     ('~}', ['2'], None)])]),
+    ('map $http_x $y {\n    default 1;\n    "~}" 2;\n}\n',
+     [('map', ['$http_x', '$y'], [('default', ['1'], None), ('~}', ['2'], None)])]),
     ("return 200 'a } b';", [('return', ['200', 'a } b'], None)]),
     ('if ($x) { return 403; }', [('if', ['($x)'], [('return', ['403'], None)])]),
     ('a}; b;', [('a}', [], None), ('b', [], None)]),   # "a}" is one word to nginx

@@ -268,7 +268,7 @@ def test_echo_backend_health_url(bind_address, port, normalized, health_url):
     config = server_models.build_echo_backend(echo(echo_backend_bind_address=bind_address, echo_backend_port=port),
                                               LIMIT)
     assert (config.bind_address, config.health_url) == (normalized, health_url)
-    assert type(config.port) is int
+    assert isinstance(config.port, int) and not isinstance(config.port, bool)
 
 
 @pytest.mark.parametrize('variables, limit, field, value', [

@@ -546,9 +546,9 @@ def test_numbers_and_booleans_given_as_strings_are_typed():
     })
     (demo,) = config.sites
     (echo,) = demo.upstreams
-    assert echo.keepalive == 8 and type(echo.keepalive) is int
+    assert echo.keepalive == 8 and isinstance(echo.keepalive, int) and not isinstance(echo.keepalive, bool)
     assert [(s.weight, s.max_fails, s.backup) for s in echo.servers] == [(5, 0, True)]
-    assert type(echo.servers[0].weight) is int
+    assert isinstance(echo.servers[0].weight, int) and not isinstance(echo.servers[0].weight, bool)
     assert config.check_through_proxy is False
     assert config.check_upstreams is False
     assert config.check_timeout == 2.5
@@ -564,11 +564,12 @@ def test_1h30m_is_accepted_for_timeouts_and_expires():
         **sites(site(
             websocket_locations=ws_location(read_timeout='1h30m', send_timeout='1h30m', connect_timeout='1m30s'),
             proxy_locations=[{'path': '/api/', 'upstream': 'echo', 'read_timeout': '1h30m'}],
-            static_locations=static(expires='1h30m') + [{'path': '/a/', 'root': '/srv', 'expires': 'modified +1h30m'},
-                                                          {'path': '/b/', 'root': '/srv', 'expires': '@15h30m'},
-                                                          {'path': '/c/', 'root': '/srv', 'expires': '-1'},
-                                                          {'path': '/d/', 'root': '/srv', 'expires': 'max'},
-                                                          {'path': '/e/', 'root': '/srv', 'expires': 'off'}],
+            static_locations=static(expires='1h30m') + [
+                {'path': '/a/', 'root': '/srv', 'expires': 'modified +1h30m'},
+                {'path': '/b/', 'root': '/srv', 'expires': '@15h30m'},
+                {'path': '/c/', 'root': '/srv', 'expires': '-1'},
+                {'path': '/d/', 'root': '/srv', 'expires': 'max'},
+                {'path': '/e/', 'root': '/srv', 'expires': 'off'}],
             upstreams=servers({'address': '127.0.0.1:1', 'fail_timeout': '1m30s'}))),
         'websocket_proxy_read_timeout': '1h30m',
         'websocket_proxy_static_expires': '1d12h',
@@ -590,8 +591,8 @@ def test_1h30m_is_accepted_for_timeouts_and_expires():
 
 def test_same_server_name_on_different_listens_is_allowed():
     config = build(sites(site(server_name=['a.test']), other_site(server_name=['a.test'], listen=[8080])))
-    assert [(s.name, [item.key for item in s.listen]) for s in config.sites] == [('demo', ['*:80']),
-                                                                                  ('other', ['*:8080'])]
+    assert [(s.name, [item.key for item in s.listen]) for s in config.sites] == [
+        ('demo', ['*:80']), ('other', ['*:8080'])]
 
 
 @pytest.mark.parametrize('first, second', [

@@ -84,7 +84,7 @@ def served(tmp_path_factory):
     conf = base / 'conf'
     conf.mkdir()
 
-    port, control_port, echo_port = (free_closed_port() for _ in range(3))
+    port, control_port, echo_port = (free_closed_port() for _port in range(3))
     config = site_model.build({'websocket_proxy_sites': [{
         'name': 'alias',
         'listen': ['127.0.0.1:%d' % port],

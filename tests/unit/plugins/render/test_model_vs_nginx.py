@@ -59,8 +59,6 @@ def build_or_skip(**changes):
         return None
 
 
-
-
 @needs_nginx
 @pytest.mark.parametrize('field, value', [
     # "y" and "M" are refused by ngx_parse_time for millisecond directives: the model must refuse them too.
@@ -88,8 +86,8 @@ def test_expires_the_model_accepts_nginx_accepts(value, tmp_path):
 
 @pytest.mark.parametrize('value', ['10s', '1m30s', '0', '1m 30s'])
 def test_fail_timeout_is_one_argument(value, tmp_path):
-    built = build_site(upstreams=[{'name': 'edge_app', 'servers': [{'address': '127.0.0.1:18091',
-                                                                     'fail_timeout': value}]}])
+    server = {'address': '127.0.0.1:18091', 'fail_timeout': value}
+    built = build_site(upstreams=[{'name': 'edge_app', 'servers': [server]}])
     text = rh.render_site(built)
     assert server_directive(text).args == ['127.0.0.1:18091', 'weight=1', 'max_fails=1', 'fail_timeout=' + value]
     if os.access(rh.NGINX, os.X_OK):
@@ -99,8 +97,8 @@ def test_fail_timeout_is_one_argument(value, tmp_path):
 @pytest.mark.parametrize('separator', ['\n', '\t', '\r\n', '\x0b', '\x1c', '\x85', '\u2028'], ids=repr)
 def test_cache_control_with_other_whitespace_is_refused(separator):
     """Control characters would only fail later, in nginx_arg; the model refuses them first."""
-    built = build_or_skip(static_locations=[{'path': '/', 'root': '/srv/www',
-                                              'cache_control': 'no-cache,%smax-age=0' % separator}])
+    location = {'path': '/', 'root': '/srv/www', 'cache_control': 'no-cache,%smax-age=0' % separator}
+    built = build_or_skip(static_locations=[location])
     if built is not None:
         rh.render_site(built)
 
@@ -118,6 +116,8 @@ def test_cache_control_with_spaces_renders(separator):
 # form feed): a comment, then "}" that closes the server block, and "server {" that opens a new one
 # for the rest of the site (its locations), listening on the default *:80.
 BLOCK_ESCAPE = '\x0c# "\n} server {\n#" ;'
+
+
 def test_extra_directives_cannot_close_the_server_block():
     try:
         built = build_site(extra_directives=[BLOCK_ESCAPE])

@@ -466,7 +466,7 @@ def _field_param(field):
 
 def test_baseline_is_valid_and_renders_every_field():
     config, text, tree = _baseline()
-    assert [name for name, _, _ in tree] == ['upstream', 'server']
+    assert [node[0] for node in tree] == ['upstream', 'server']
     assert '\n    client_max_body_size 1m;\n' in text
 
 
