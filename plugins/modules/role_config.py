@@ -34,8 +34,8 @@ extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:
   action:
+    description: Indicates this has a corresponding action plugin, which does the work on the controller.
     support: full
-    details: The work is done on the controller by the action plugin of the same name.
   check_mode:
     support: full
   diff_mode:

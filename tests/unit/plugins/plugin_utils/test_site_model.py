@@ -24,21 +24,6 @@ from ansible_collections.websocket.nginx.plugins.plugin_utils import role_spec, 
 from ansible_collections.websocket.nginx.plugins.plugin_utils.role_spec import ModelError
 
 
-@pytest.fixture(autouse=True, scope='module')
-def _argument_specs_read_once():
-    """Read each argument_specs.yml once for the module (a YAML parse is ~50 ms; a build is ~1 ms)."""
-    original = role_spec.argument_spec
-    cache = {}
-
-    def cached(role, entry_point='main'):
-        if (role, entry_point) not in cache:
-            cache[role, entry_point] = original(role, entry_point)
-        return copy.deepcopy(cache[role, entry_point])
-
-    patch = pytest.MonkeyPatch()
-    patch.setattr(role_spec, 'argument_spec', cached)
-    yield
-    patch.undo()
 
 
 class Contains(str):

@@ -26,7 +26,6 @@ from __future__ import annotations
 import copy
 import functools
 import json
-import marshal
 import os
 import posixpath
 
@@ -79,24 +78,6 @@ BASE_VARIABLES = {
 }
 
 
-@pytest.fixture(scope='module', autouse=True)
-def _spec_read_once():
-    """site_model.build reads roles/*/meta/argument_specs.yml on every call (~40 ms of YAML).
-
-    The tests build thousands of models, so the spec is read once and each call gets
-    its own deep copy (plain YAML data, so marshal copies it): the same spec, the same
-    validation, only faster.
-    """
-    original = role_spec.argument_spec
-
-    @functools.lru_cache(maxsize=None)
-    def read(role, entry_point='main'):
-        return marshal.dumps(original(role, entry_point))
-
-    patcher = pytest.MonkeyPatch()
-    patcher.setattr(role_spec, 'argument_spec', lambda role, entry_point='main': marshal.loads(read(role, entry_point)))
-    yield
-    patcher.undo()
 
 
 def build(variables):
