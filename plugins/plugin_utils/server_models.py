@@ -139,6 +139,8 @@ class EchoBackendConfig:
     service_state: str
     apt_cache_valid_time: int
     health_url: str
+    # A port below 1024 needs CAP_NET_BIND_SERVICE for the unprivileged user.
+    privileged_port: bool
 
     def as_dict(self):
         return dataclasses.asdict(self)
@@ -196,4 +198,5 @@ def build_echo_backend(variables, hard_nofile_limit):
         service_enabled=p['echo_backend_service_enabled'], service_state=p['echo_backend_service_state'],
         apt_cache_valid_time=p['echo_backend_apt_cache_valid_time'],
         health_url='http://%s%s' % (format_address(_local_address(bind_address), port), paths[0]),
+        privileged_port=port < 1024,
     )

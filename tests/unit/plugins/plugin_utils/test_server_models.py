@@ -234,8 +234,13 @@ def test_echo_backend_defaults():
         'whoami_path': '/whoami', 'max_message_size': 16777216, 'ping_interval': 0, 'user': 'websocket-echo',
         'service_name': 'websocket-echo', 'install_dir': '/opt/websocket-echo', 'open_files_limit': 16384,
         'service_enabled': True, 'service_state': 'started', 'apt_cache_valid_time': 3600,
-        'health_url': 'http://127.0.0.1:8765/healthz',
+        'health_url': 'http://127.0.0.1:8765/healthz', 'privileged_port': False,
     }
+
+
+@pytest.mark.parametrize('port, privileged', [(80, True), (1023, True), (1024, False), ('443', True)])
+def test_echo_backend_privileged_port(port, privileged):
+    assert server_models.build_echo_backend(echo(echo_backend_port=port), LIMIT).privileged_port is privileged
 
 
 @pytest.mark.parametrize('bind_address, port, normalized, health_url', [
