@@ -18,8 +18,6 @@ from ansible_collections.websocket.nginx.plugins.plugin_utils.role_spec import M
 LIMIT = 20000
 
 
-
-
 class Contains(str):
     """An expected message given by a distinctive part (ansible-core's own wording may change)."""
 

@@ -24,8 +24,6 @@ from ansible_collections.websocket.nginx.plugins.plugin_utils import role_spec, 
 from ansible_collections.websocket.nginx.plugins.plugin_utils.role_spec import ModelError
 
 
-
-
 class Contains(str):
     """An expected message given by a distinctive part (ansible-core's own wording may change)."""
 

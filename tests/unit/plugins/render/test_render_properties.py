@@ -78,8 +78,6 @@ BASE_VARIABLES = {
 }
 
 
-
-
 def build(variables):
     """The model's one site, or None when build refused the variables (each error a non-empty str)."""
     try:
