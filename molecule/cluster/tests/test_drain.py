@@ -119,18 +119,34 @@ def test_drain_keeps_other_connections_and_sends_nothing_new(ws_base):
     assert set(Counter(backend_of(ws_base, "/rr/") for _attempt in range(12))) == set(BACKENDS)
 
 
-def test_drain_refuses_to_empty_an_upstream_and_changes_nothing():
+def test_drain_refuses_to_empty_an_upstream_and_changes_nothing(tmp_path):
     """With the two other backends already down, draining the third would leave no server in rotation."""
     site_file = ["docker", "exec", PROXY, "cat", "/etc/nginx/conf.d/websocket-proxy-cluster.conf"]
     before = subprocess.run(site_file, capture_output=True, text=True, timeout=30, check=True).stdout
     others = [backend for backend in BACKENDS if backend != DRAINED]
-    playbook = Playbook("-e", f"drain_backend={DRAINED}",
-                        "-e", '{"websocket_proxy_down_servers": %s}' % json.dumps(others))
+    # In the inventory, as a user keeps them: extra vars (-e) would override the list the playbook sets.
+    down_inventory = tmp_path / "down.yml"
+    down_inventory.write_text(json.dumps({"websocket_proxies": {"vars": {"websocket_proxy_down_servers": others}}}))
+    playbook = Playbook("-i", str(down_inventory), "-e", f"drain_backend={DRAINED}")
     returncode = playbook.wait(timeout=TIMEOUT)
     output = " ".join(playbook.output.split())
     assert returncode != 0, output
     assert f"{DRAINED} is the last server in rotation of upstream(s) rr, least, iphash, hash" in output, output
     assert "Nothing was changed. Use -e drain_force=true to drain it anyway." in output, output
+    assert "Mark the backend down in the proxy configuration" not in output
+    after = subprocess.run(site_file, capture_output=True, text=True, timeout=30, check=True).stdout
+    assert after == before
+
+
+def test_drain_refuses_when_extra_vars_would_keep_the_backend_in_rotation():
+    """websocket_proxy_down_servers given with -e would override the playbook's list: caught before any change."""
+    site_file = ["docker", "exec", PROXY, "cat", "/etc/nginx/conf.d/websocket-proxy-cluster.conf"]
+    before = subprocess.run(site_file, capture_output=True, text=True, timeout=30, check=True).stdout
+    playbook = Playbook("-e", f"drain_backend={DRAINED}", "-e", '{"websocket_proxy_down_servers": []}')
+    returncode = playbook.wait(timeout=TIMEOUT)
+    output = " ".join(playbook.output.split())
+    assert returncode != 0, output
+    assert f"{DRAINED} would not be out of rotation on {PROXY}" in output, output
     assert "Mark the backend down in the proxy configuration" not in output
     after = subprocess.run(site_file, capture_output=True, text=True, timeout=30, check=True).stdout
     assert after == before
