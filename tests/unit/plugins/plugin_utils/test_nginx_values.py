@@ -23,6 +23,14 @@ def refused(function, value, message, **kwargs):
     assert str(exc.value) == message
 
 
+def unchanged_or_refused(function, value, message):
+    """A table row: accepted and returned as it is (message None), or refused with exactly message."""
+    if message is None:
+        assert function(value) == value
+    else:
+        refused(function, value, message)
+
+
 # ---------------------------------------------------------------------------
 # show: how messages quote values
 # ---------------------------------------------------------------------------
@@ -196,10 +204,7 @@ NAME = 'name may only hold letters, digits, ".", "_" and "-", starting with a le
     (5, NAME % '"5"'),
 ])
 def test_check_name(value, message):
-    if message is None:
-        assert nv.check_name(value) == value
-    else:
-        refused(nv.check_name, value, message)
+    unchanged_or_refused(nv.check_name, value, message)
 
 
 NOT_NORMAL = 'path must be a normalized path without ".", ".." or "//", got %s'
@@ -259,10 +264,7 @@ NOT_VARIABLE = 'value has a "$" that does not start a variable such as $remote_a
     ('', 'value must not be empty'),
 ])
 def test_check_variables(value, message):
-    if message is None:
-        assert nv.check_variables(value) == value
-    else:
-        refused(nv.check_variables, value, message)
+    unchanged_or_refused(nv.check_variables, value, message)
 
 
 MIME = 'MIME type must be a MIME type such as text/css, got %s'
@@ -281,10 +283,7 @@ MIME = 'MIME type must be a MIME type such as text/css, got %s'
     (HOSTILE, MIME % nv.show(HOSTILE)),
 ])
 def test_check_mime_type(value, message):
-    if message is None:
-        assert nv.check_mime_type(value) == value
-    else:
-        refused(nv.check_mime_type, value, message)
+    unchanged_or_refused(nv.check_mime_type, value, message)
 
 
 TOKENS = 'value must be comma-separated directives such as "public" or "no-cache, max-age=0", got %s'
@@ -309,10 +308,7 @@ TOKENS = 'value must be comma-separated directives such as "public" or "no-cache
     pytest.param('public,\xa0no-store', TOKENS % '"public,\\xa0no-store"'),
 ])
 def test_check_header_tokens(value, message):
-    if message is None:
-        assert nv.check_header_tokens(value) == value
-    else:
-        refused(nv.check_header_tokens, value, message)
+    unchanged_or_refused(nv.check_header_tokens, value, message)
 
 
 SYSTEMD = 'value may only hold letters, digits and "_.:@+/-" (it is written into a systemd unit), got %s'
@@ -327,10 +323,7 @@ SYSTEMD = 'value may only hold letters, digits and "_.:@+/-" (it is written into
     ('', SYSTEMD % '""'),
 ])
 def test_check_systemd_word(value, message):
-    if message is None:
-        assert nv.check_systemd_word(value) == value
-    else:
-        refused(nv.check_systemd_word, value, message)
+    unchanged_or_refused(nv.check_systemd_word, value, message)
 
 
 # ---------------------------------------------------------------------------
@@ -386,10 +379,7 @@ def test_check_int_refuses(value, message):
     pytest.param('fe80::1%eth0', 'host "fe80::1%eth0": nginx takes no IPv6 scope (%interface)'),
 ])
 def test_check_host(value, message):
-    if message is None:
-        assert nv.check_host(value) == value
-    else:
-        refused(nv.check_host, value, message)
+    unchanged_or_refused(nv.check_host, value, message)
 
 
 ADDRESS = 'address must be host:port, [v6]:port or unix:/path (%s)'
