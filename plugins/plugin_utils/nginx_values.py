@@ -27,6 +27,7 @@ import re
 from ansible_collections.websocket.nginx.plugins.module_utils import nginx_config
 from ansible_collections.websocket.nginx.plugins.module_utils.websocket_client import (
     format_address,
+    format_host,
     split_host_port,
 )
 
@@ -321,8 +322,9 @@ def check_server_address(value, what='address'):
     return format_address(host, port)
 
 
-def format_host(host):
-    return '[%s]' % host if ':' in host else host
+def local_host(host):
+    """Where this host reaches a server listening on ``host``: wildcard addresses become loopback."""
+    return {'*': '127.0.0.1', '0.0.0.0': '127.0.0.1', '::': '::1'}.get(host, host)
 
 
 def backend_address(host, port, what='backend'):

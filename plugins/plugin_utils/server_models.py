@@ -146,12 +146,6 @@ class EchoBackendConfig:
         return dataclasses.asdict(self)
 
 
-def _local_address(bind_address):
-    """Where the host itself reaches a server bound to ``bind_address``."""
-    wildcard = {'0.0.0.0': '127.0.0.1', '::': '::1'}
-    return wildcard.get(bind_address, bind_address)
-
-
 def build_echo_backend(variables, hard_nofile_limit):
     p = validate_role_variables('echo_backend', variables)
     problems = Problems()
@@ -197,6 +191,6 @@ def build_echo_backend(variables, hard_nofile_limit):
         service_name=service, install_dir=install_dir, open_files_limit=limit,
         service_enabled=p['echo_backend_service_enabled'], service_state=p['echo_backend_service_state'],
         apt_cache_valid_time=p['echo_backend_apt_cache_valid_time'],
-        health_url='http://%s%s' % (format_address(_local_address(bind_address), port), paths[0]),
+        health_url='http://%s%s' % (format_address(nv.local_host(bind_address), port), paths[0]),
         privileged_port=port < 1024,
     )

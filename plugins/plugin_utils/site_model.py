@@ -179,8 +179,7 @@ def _check_address(listen):
         if 'ssl' in item.params or item.key.startswith('unix:'):
             continue
         host, port = item.key.rsplit(':', 1)
-        host = {'*': '127.0.0.1', '[::]': '[::1]'}.get(host, host)
-        return '%s:%s' % (host, port)
+        return nv.format_address(nv.local_host(host.strip('[]')), int(port))
     return None
 
 
