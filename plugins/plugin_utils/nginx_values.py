@@ -51,6 +51,8 @@ MAX_SIZE = 2 ** 63 - 1
 HOST_NAME = re.compile(r'[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?)*\.?')
 NAME = re.compile(r'[A-Za-z0-9][A-Za-z0-9_.-]*')
 VARIABLE = re.compile(r'\$([A-Za-z0-9_]+|\{[A-Za-z0-9_]+\})')
+# An HTTP token (RFC 9110 tchar+).
+TOKEN = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+")
 MIME_TYPE = re.compile(r"[A-Za-z0-9!#&^_.+-]+/[A-Za-z0-9!#&^_.+-]+|\*")
 HEADER_TOKEN_LIST = re.compile(r'[A-Za-z0-9!#%&\'*+.^_`|~-]+(=[A-Za-z0-9!#%&\'*+.^_`|~-]+)?'
                                r'( *, *[A-Za-z0-9!#%&\'*+.^_`|~-]+(=[A-Za-z0-9!#%&\'*+.^_`|~-]+)?)*')
@@ -173,6 +175,47 @@ def check_header_tokens(value, what='value'):
         raise ValueError('%s must be comma-separated directives such as "public" or "no-cache, max-age=0", got %s'
                          % (what, show(value)))
     return value
+
+
+# Checks: what the health checks send (request target and headers, not configuration)
+# ---------------------------------------------------------------------------
+
+def check_request_path(value, what='path'):
+    """A request target: starts with ``/``, may have a query; no spaces or control characters."""
+    if not (isinstance(value, str) and value.startswith('/') and ' ' not in value and not CONTROL.search(value)):
+        raise ValueError('%s must start with "/" and hold no spaces or control characters, got %s' % (what, show(value)))
+    return value
+
+
+def check_host_header(value, what='host_header'):
+    """A ``Host`` header value: ``name``, ``name:port`` or ``[v6]:port``."""
+    check_text(value, what)
+    try:
+        host, _port = split_host_port(value)
+        check_host(host, what)
+    except ValueError:
+        raise ValueError('%s must be a host name or address, optionally with ":port", got %s' % (what, show(value)))
+    return value
+
+
+def check_status_codes(values, what='expected_status'):
+    if not values:
+        raise ValueError('%s needs at least one HTTP status, such as 200' % what)
+    for status in values:
+        if not 100 <= status <= 599:
+            raise ValueError('%s values must be HTTP statuses from 100 to 599, got %s' % (what, status))
+    return values
+
+
+def check_subprotocols(values, what='subprotocols'):
+    """WebSocket subprotocol names: HTTP tokens, at least one when the list is given."""
+    if not values:
+        raise ValueError('%s must not be an empty list (leave it out to offer none)' % what)
+    for protocol in values:
+        if not isinstance(protocol, str) or not TOKEN.fullmatch(protocol):
+            raise ValueError('%s must be HTTP tokens (no spaces, commas, quotes or control characters), got %s'
+                             % (what, show(protocol)))
+    return values
 
 
 def check_systemd_word(value, what='value'):

@@ -47,6 +47,8 @@ class Upstream:
     hash_consistent: bool
     keepalive: int
     servers: list
+    # None when its health check is turned off.
+    health_check: UpstreamCheck | None = None
     # Primary servers not marked down: 0 means the upstream has nothing to send new connections to.
     in_rotation: int = 0
     # The inventory hosts among its servers (see Server.inventory_host).
@@ -62,6 +64,8 @@ class ProxyLocation:
     send_timeout: str | None
     connect_timeout: str
     next_upstream: list
+    # The location's own settings of the check through nginx; None when off (or not a WebSocket location).
+    check: dict | None = None
 
 
 @dataclasses.dataclass
@@ -85,18 +89,31 @@ class Listen:
 
 @dataclasses.dataclass
 class ProxyCheck:
-    """A WebSocket opened through nginx after the reload."""
+    """The check through nginx of one WebSocket location after the reload (upstream_health options)."""
     site: str
+    location: str
     path: str
     address: str
     host_header: str | None
+    echo: bool
+    subprotocols: list | None
+    timeout: float
 
 
 @dataclasses.dataclass
 class UpstreamCheck:
-    """The servers of an upstream that upstream_health checks before a change (in rotation, TCP)."""
+    """How upstream_health checks an upstream's servers before a change (those in rotation, TCP only)."""
     upstream: str
     servers: list
+    type: str
+    path: str
+    host_header: str | None
+    expected_status: list
+    subprotocols: list | None
+    tls: bool
+    validate_certs: bool
+    ca_path: str | None
+    timeout: float
 
 
 @dataclasses.dataclass
@@ -121,15 +138,16 @@ class ProxyConfig:
     map_file: str
     nginx_binary: str
     check_upstreams: bool
-    check_type: str
-    check_path: str
-    check_timeout: float
     allow_unhealthy_upstreams: bool
     check_through_proxy: bool
+    rollback_on_failed_check: bool
     sites: list
     removed_sites: list
     upstream_checks: list
     proxy_checks: list
+    # Inventory host -> the checks of the upstreams it serves in, limited to its own servers
+    # (down or not): how the drain playbook checks a backend before putting it back.
+    host_checks: dict
 
     def as_dict(self):
         return dataclasses.asdict(self)
@@ -167,6 +185,13 @@ def _port(address):
         return None
     tail = address.rsplit(']', 1)[-1]
     return int(tail.rsplit(':', 1)[1]) if ':' in tail else 80
+
+
+def check_timeout(value, what='timeout'):
+    """Seconds a check may take: a finite number in (0, MAX_CHECK_TIMEOUT]."""
+    if not 0 < value <= MAX_CHECK_TIMEOUT:
+        raise ValueError('%s must be greater than 0 and at most %d seconds, got %s' % (what, MAX_CHECK_TIMEOUT, value))
+    return value
 
 
 def _where(*parts):
@@ -218,15 +243,9 @@ class _Builder(object):
             '', self._static_expires, p['websocket_proxy_static_expires'], 'websocket_proxy_static_expires')
         for mime in p['websocket_proxy_gzip_types']:
             self.check('', nv.check_mime_type, mime, 'websocket_proxy_gzip_types item')
-        check_path = p['websocket_proxy_check_path']
-        if not (isinstance(check_path, str) and check_path.startswith('/') and ' ' not in check_path
-                and not nv.CONTROL.search(check_path)):
-            self.problems.add('', 'websocket_proxy_check_path must start with "/" and hold no spaces or control '
-                                  'characters, got %s' % nv.show(check_path))
-        timeout = p['websocket_proxy_check_timeout']
-        if not 0 < timeout <= MAX_CHECK_TIMEOUT:
-            self.problems.add('', 'websocket_proxy_check_timeout must be greater than 0 and at most %d seconds, got %s'
-                              % (MAX_CHECK_TIMEOUT, timeout))
+        for name, check in (('websocket_proxy_check_path', nv.check_request_path),
+                            ('websocket_proxy_check_timeout', check_timeout)):
+            self.defaults[name] = self.check('', check, p[name], name)
         for name in p['websocket_proxy_down_servers']:
             self.check('', nv.check_text, name, 'websocket_proxy_down_servers item')
         self.check('', nv.check_text, p['websocket_proxy_backend_group'], 'websocket_proxy_backend_group')
@@ -250,6 +269,65 @@ class _Builder(object):
         else:
             nv.parse_time(time[1:] if time[:1] in '+-' and time[1:] else time, what, seconds=True)
         return words + [time]
+
+    def upstream_check(self, where, raw, name, servers):
+        """The upstream's health check (its own settings over the globals); None when turned off."""
+        raw = raw or {}
+        if raw.get('enabled') is False:
+            return None
+        where = _where(where, 'health_check')
+
+        def own_or_default(key, default):
+            return default if raw.get(key) is None else raw[key]
+
+        check_type = own_or_default('type', self.p['websocket_proxy_check_type'])
+        path = self.defaults['websocket_proxy_check_path']
+        if raw.get('path') is not None:
+            path = self.check(where, nv.check_request_path, raw['path'], 'path')
+        timeout = self.defaults['websocket_proxy_check_timeout']
+        if raw.get('timeout') is not None:
+            timeout = self.check(where, check_timeout, raw['timeout'], 'timeout')
+        host_header = raw.get('host_header')
+        if host_header is not None:
+            host_header = self.check(where, nv.check_host_header, host_header, 'host_header')
+        expected_status = own_or_default('expected_status', [200])
+        self.check(where, nv.check_status_codes, expected_status, 'expected_status')
+        subprotocols = raw.get('subprotocols')
+        if subprotocols is not None:
+            self.check(where, nv.check_subprotocols, subprotocols, 'subprotocols')
+        ca_path = raw.get('ca_path')
+        if ca_path is not None:
+            ca_path = self.check(where, nv.check_absolute_path, ca_path, 'ca_path', allow_root=False)
+        tls = own_or_default('tls', False)
+        if not tls:
+            for key in ('ca_path', 'validate_certs'):
+                if raw.get(key) not in (None, True):
+                    self.problems.add(where, '%s is only used with tls: true' % key)
+        for key, only_for in (('expected_status', ('http',)), ('subprotocols', ('websocket',)), ('path', ('http', 'websocket'))):
+            if raw.get(key) is not None and check_type not in only_for and raw.get(key) != [200]:
+                self.problems.add(where, '%s is not used by type %s' % (key, check_type))
+        return UpstreamCheck(
+            upstream=name, type=check_type, path=path, host_header=host_header, expected_status=expected_status,
+            subprotocols=subprotocols, tls=tls, validate_certs=own_or_default('validate_certs', True),
+            ca_path=ca_path, timeout=timeout,
+            servers=[server.address for server in servers if not server.down and not server.address.startswith('unix:')])
+
+    def location_check(self, where, raw, location_path):
+        """The location's settings of the check through nginx; None when turned off."""
+        raw = raw or {}
+        if raw.get('enabled') is False:
+            return None
+        where = _where(where, 'check')
+        path = location_path
+        if raw.get('path') is not None:
+            path = self.check(where, nv.check_request_path, raw['path'], 'path')
+            if path and location_path and not path.startswith(location_path):
+                self.problems.add(where, 'path %s must start with the location path %s, or it checks another location'
+                                  % (nv.show(path), nv.show(location_path)))
+        subprotocols = raw.get('subprotocols')
+        if subprotocols is not None:
+            self.check(where, nv.check_subprotocols, subprotocols, 'subprotocols')
+        return {'path': path, 'echo': bool(raw.get('echo')), 'subprotocols': subprotocols}
 
     # -- down servers -------------------------------------------------------
     def down_names(self):
@@ -304,6 +382,7 @@ class _Builder(object):
                     servers.append(server)
         return Upstream(name=name, method=method, hash_key=hash_key if method == 'hash' else None,
                         hash_consistent=raw['hash_consistent'], keepalive=keepalive, servers=servers,
+                        health_check=self.upstream_check(where, raw['health_check'], name, servers),
                         in_rotation=sum(1 for server in servers if not server.down and not server.backup),
                         inventory_hosts=[server.inventory_host for server in servers if server.inventory_host])
 
@@ -350,6 +429,7 @@ class _Builder(object):
             connect_timeout=own_or_default('connect_timeout', 'websocket_proxy_connect_timeout', nv.check_time,
                                            allow_zero=False),
             next_upstream=own_or_default('next_upstream', 'websocket_proxy_next_upstream', nv.check_next_upstream),
+            check=self.location_check(where, raw['check'], path) if websocket else None,
         )
 
     def static_location(self, site_where, raw):
@@ -439,8 +519,12 @@ class _Builder(object):
         host_header = next((name for name in site.server_name if name not in ('_', '') and not name.startswith(('~', '*', '.'))
                             and not name.endswith('.*')), None)
         if address:
-            site.proxy_checks = [ProxyCheck(site=name, path=location.path, address=address, host_header=host_header)
-                                 for location in site.websocket_locations]
+            site.proxy_checks = [
+                ProxyCheck(site=name, location=location.path, path=location.check['path'], address=address,
+                           host_header=host_header, echo=location.check['echo'],
+                           subprotocols=location.check['subprotocols'],
+                           timeout=self.defaults['websocket_proxy_check_timeout'])
+                for location in site.websocket_locations if location.check]
         return site
 
     def across_sites(self, sites):
@@ -499,17 +583,24 @@ def build(variables, hostvars=None, groups=None):
         map_file='%s/%supgrade-map.conf' % (builder.config_dir, builder.prefix),
         nginx_binary=builder.nginx_binary,
         check_upstreams=params['websocket_proxy_check_upstreams'],
-        check_type=params['websocket_proxy_check_type'],
-        check_path=params['websocket_proxy_check_path'],
-        check_timeout=params['websocket_proxy_check_timeout'],
         allow_unhealthy_upstreams=params['websocket_proxy_allow_unhealthy_upstreams'],
         check_through_proxy=params['websocket_proxy_check_through_proxy'],
+        rollback_on_failed_check=params['websocket_proxy_rollback_on_failed_check'],
         sites=present,
         removed_sites=[site for site in sites if site.state == 'absent'],
-        upstream_checks=[
-            UpstreamCheck(upstream.name, [server.address for server in upstream.servers
-                                          if not server.down and not server.address.startswith('unix:')])
-            for site in present for upstream in site.upstreams
-        ],
+        upstream_checks=[upstream.health_check for site in present for upstream in site.upstreams
+                         if upstream.health_check and upstream.health_check.servers],
         proxy_checks=[check for site in present for check in site.proxy_checks],
+        host_checks=_host_checks(present),
     )
+
+
+def _host_checks(sites):
+    checks = {}
+    for upstream in (upstream for site in sites for upstream in site.upstreams if upstream.health_check):
+        for host in dict.fromkeys(upstream.inventory_hosts):
+            servers = [server.address for server in upstream.servers
+                       if server.inventory_host == host and not server.address.startswith('unix:')]
+            if servers:
+                checks.setdefault(host, []).append(dataclasses.replace(upstream.health_check, servers=servers))
+    return checks

@@ -1,6 +1,9 @@
 """Role runs on a live proxy: changes reload nginx without dropping WebSockets, and a
 config nginx rejects never goes live."""
 
+import threading
+import time
+
 from wsn_e2e import http_get, ws_connect
 
 
@@ -93,3 +96,91 @@ def test_failed_write_is_reported_as_such_and_proxy_keeps_serving(container, ws_
     with ws_connect(f"{ws_base}/ws/") as ws:
         ws.send("still serving")
         assert ws.recv(timeout=10) == "still serving"
+
+
+class Traffic:
+    """Background traffic during a role run: a new WebSocket echo on /ws/ and a GET of `probe_path`
+    every 50 ms, each recorded with its time (bounded by the run it watches)."""
+
+    def __init__(self, ws_base, http_base, probe_path):
+        self.ws_base, self.http_base, self.probe_path = ws_base, http_base, probe_path
+        self.echoes, self.probes = [], []
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        while not self.stop.wait(0.05):
+            try:
+                with ws_connect(f"{self.ws_base}/ws/", open_timeout=5) as ws:
+                    ws.send("during the run")
+                    self.echoes.append(ws.recv(timeout=5) == "during the run")
+            except Exception:  # noqa: BLE001  (any failure counts as one)
+                self.echoes.append(False)
+            self.probes.append((time.monotonic(), http_get(self.http_base + self.probe_path, timeout=5)[0]))
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join(timeout=30)
+
+    def seconds_with_status(self, status):
+        """How long the probe path answered `status`: from its first to its last such answer."""
+        times = [at for at, got in self.probes if got == status]
+        return times[-1] - times[0] if times else 0.0
+
+
+# A change nginx accepts but the check through nginx fails: a WebSocket location whose only
+# server does not listen (502). allow_unhealthy_upstreams lets it past the check before the
+# change, and must not turn the check after the reload off.
+BROKEN_CHANGE = {
+    "upstreams": [{"name": "nowhere", "servers": [{"address": "127.0.0.1:9"}]}],
+    "websocket_locations": [{"path": "/nowhere/", "upstream": "nowhere"}],
+    "static_locations": [{"path": "/undone/", "alias": "/var/www/demo/"}],
+}
+
+
+def test_failed_check_through_nginx_puts_the_previous_configuration_back(
+        container, ws_base, http_base, apply_site_change):
+    site_file = "/etc/nginx/conf.d/websocket-proxy-demo.conf"
+    before = container.file(site_file).content_string
+    master_before = nginx_master_pid(container)
+    with ws_connect(f"{ws_base}/ws/") as ws, Traffic(ws_base, http_base, "/undone/index.html") as traffic:
+        ws.send("before the run")
+        assert ws.recv(timeout=10) == "before the run"
+        started = time.monotonic()
+        result = apply_site_change(BROKEN_CHANGE, websocket_proxy_allow_unhealthy_upstreams=True)
+        run_seconds = time.monotonic() - started
+        time.sleep(0.5)  # a few probes after the run
+        ws.send("after the run")
+        assert ws.recv(timeout=10) == "after the run"
+
+    output = " ".join((result.stdout + result.stderr).split())
+    assert result.returncode != 0, output
+    assert "upstream nowhere: 1 of 1 servers unhealthy" in output  # allowed before the change...
+    assert "The check through nginx failed: site demo, location /nowhere/ (/nowhere/): failed at stage handshake" in output
+    assert "502" in output
+    assert "The previous configuration files are back and nginx reloaded with them" in output
+    # The previous file, no leftover backups, the same master (reloads only), the new location gone.
+    assert container.file(site_file).content_string == before
+    assert container.check_output("ls /etc/nginx/conf.d/ | grep -c '~' || true") == "0"
+    assert nginx_master_pid(container) == master_before
+    assert http_get(f"{http_base}/undone/index.html")[0] == 404
+    # Every WebSocket opened during the run echoed; the new configuration was live for a while
+    # (its /undone/ answered 200), then the previous one again.
+    assert traffic.echoes and all(traffic.echoes), traffic.echoes.count(False)
+    assert traffic.probes[-1][1] == 404
+    print(f"run {run_seconds:.1f} s; {len(traffic.echoes)} WebSockets during it, {traffic.echoes.count(False)} failed; "
+          f"new configuration live {traffic.seconds_with_status(200):.1f} s")
+
+
+def test_rollback_can_be_turned_off(container, http_base, apply_site_change):
+    result = apply_site_change(BROKEN_CHANGE, websocket_proxy_allow_unhealthy_upstreams=True,
+                               websocket_proxy_rollback_on_failed_check=False)
+    output = " ".join((result.stdout + result.stderr).split())
+    assert result.returncode != 0, output
+    assert "The new configuration stays live (websocket_proxy_rollback_on_failed_check is false)" in output
+    assert "location /nowhere/ {" in container.file("/etc/nginx/conf.d/websocket-proxy-demo.conf").content_string
+    assert http_get(f"{http_base}/undone/index.html")[0] == 200

@@ -14,9 +14,12 @@ from __future__ import annotations
 import copy
 import math
 import os
+import re
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ansible_collections.websocket.nginx.plugins.module_utils import nginx_config as nc
 from ansible_collections.websocket.nginx.plugins.plugin_utils import nginx_values as nv
@@ -37,6 +40,10 @@ GOOD_SITE = {
     'websocket_locations': [{'path': '/ws/', 'upstream': 'echo'}],
     'static_locations': [{'path': '/', 'root': '/var/www/demo'}],
 }
+
+
+HEALTH = 'site "demo", upstream "echo", health_check: '
+LOCATION_CHECK = 'site "demo", location "/ws/", check: '
 
 
 def site(**changes):
@@ -415,6 +422,66 @@ BAD = [
     pytest.param({**sites(site()), 'websocket_proxy_check_type': 'ping'}, None, None,
                  Contains('value of websocket_proxy_check_type must be one of: websocket, http, tcp, got: ping'),
                  id='check_type-unknown'),
+    pytest.param({**sites(site()), 'websocket_proxy_rollback_on_failed_check': 'sometimes'}, None, None,
+                 Contains("argument 'websocket_proxy_rollback_on_failed_check' is of type str"),
+                 id='rollback-not-a-bool'),
+    # -- an upstream's health_check
+    pytest.param(sites(site(upstreams=upstream(health_check={'path': 'healthz'}))), None, None,
+                 HEALTH + 'path must start with "/" and hold no spaces or control characters, got "healthz"',
+                 id='health_check-path-relative'),
+    pytest.param(sites(site(upstreams=upstream(health_check={'path': '/a b'}))), None, None,
+                 HEALTH + 'path must start with "/" and hold no spaces or control characters, got "/a b"',
+                 id='health_check-path-space'),
+    pytest.param(sites(site(upstreams=upstream(health_check={'timeout': 0}))), None, None,
+                 HEALTH + 'timeout must be greater than 0 and at most 3600 seconds, got 0.0', id='health_check-timeout-0'),
+    pytest.param(sites(site(upstreams=upstream(health_check={'timeout': 'inf'}))), None, None,
+                 HEALTH + 'timeout must be greater than 0 and at most 3600 seconds, got inf', id='health_check-timeout-inf'),
+    pytest.param(sites(site(upstreams=upstream(health_check={'type': 'ping'}))), None, None,
+                 Contains('value of type must be one of: websocket, http, tcp, got: ping'), id='health_check-type'),
+    pytest.param(sites(site(upstreams=upstream(health_check={'host_header': 'a b'}))), None, None,
+                 HEALTH + 'host_header must be a host name or address, optionally with ":port", got "a b"',
+                 id='health_check-host_header-space'),
+    pytest.param(sites(site(upstreams=upstream(health_check={'host_header': 'app.test\r\nX-Evil: 1'}))), None, None,
+                 HEALTH + 'host_header ' + CONTROL % '"app.test\\r\\nX-Evil: 1"',
+                 id='health_check-host_header-header-injection'),
+    pytest.param(sites(site(upstreams=upstream(health_check={'type': 'http', 'expected_status': []}))), None, None,
+                 HEALTH + 'expected_status needs at least one HTTP status, such as 200', id='health_check-status-empty'),
+    pytest.param(sites(site(upstreams=upstream(health_check={'type': 'http', 'expected_status': [600]}))), None, None,
+                 HEALTH + 'expected_status values must be HTTP statuses from 100 to 599, got 600', id='health_check-status-600'),
+    pytest.param(sites(site(upstreams=upstream(health_check={'expected_status': [204]}))), None, None,
+                 HEALTH + 'expected_status is not used by type websocket', id='health_check-status-with-websocket'),
+    pytest.param(sites(site(upstreams=upstream(health_check={'type': 'http', 'subprotocols': ['chat']}))), None, None,
+                 HEALTH + 'subprotocols is not used by type http', id='health_check-subprotocols-with-http'),
+    pytest.param(sites(site(upstreams=upstream(health_check={'type': 'tcp', 'path': '/ws'}))), None, None,
+                 HEALTH + 'path is not used by type tcp', id='health_check-path-with-tcp'),
+    pytest.param(sites(site(upstreams=upstream(health_check={'subprotocols': []}))), None, None,
+                 HEALTH + 'subprotocols must not be an empty list (leave it out to offer none)',
+                 id='health_check-subprotocols-empty'),
+    pytest.param(sites(site(upstreams=upstream(health_check={'subprotocols': ['chat, v2']}))), None, None,
+                 HEALTH + 'subprotocols must be HTTP tokens (no spaces, commas, quotes or control characters), '
+                          'got "chat, v2"', id='health_check-subprotocols-comma'),
+    pytest.param(sites(site(upstreams=upstream(health_check={'tls': True, 'ca_path': 'ca.pem'}))), None, None,
+                 HEALTH + 'ca_path must be an absolute path (start with "/"), got "ca.pem"', id='health_check-ca_path-relative'),
+    pytest.param(sites(site(upstreams=upstream(health_check={'ca_path': '/etc/ssl/ca.pem'}))), None, None,
+                 HEALTH + 'ca_path is only used with tls: true', id='health_check-ca_path-without-tls'),
+    pytest.param(sites(site(upstreams=upstream(health_check={'validate_certs': False}))), None, None,
+                 HEALTH + 'validate_certs is only used with tls: true', id='health_check-validate_certs-without-tls'),
+    pytest.param(sites(site(upstreams=upstream(health_check={'interval': 5}))), None, None,
+                 Contains('interval. Supported parameters include:'), id='health_check-unknown-key'),
+    # -- a WebSocket location's check through nginx
+    pytest.param(sites(site(websocket_locations=ws_location(check={'path': '/other/ws'}))), None, None,
+                 LOCATION_CHECK + 'path "/other/ws" must start with the location path "/ws/", or it checks another location',
+                 id='check-path-other-location'),
+    pytest.param(sites(site(websocket_locations=ws_location(check={'path': '/ws/\n'}))), None, None,
+                 LOCATION_CHECK + 'path must start with "/" and hold no spaces or control characters, got "/ws/\\n"',
+                 id='check-path-newline'),
+    pytest.param(sites(site(websocket_locations=ws_location(check={'subprotocols': ['a"b']}))), None, None,
+                 LOCATION_CHECK + 'subprotocols must be HTTP tokens (no spaces, commas, quotes or control characters), '
+                                  'got "a\\"b"', id='check-subprotocols-quote'),
+    pytest.param(sites(site(websocket_locations=ws_location(check={'echo': 'sometimes'}))), None, None,
+                 Contains("argument 'echo' is of type str"), id='check-echo-not-a-bool'),
+    pytest.param(sites(site(proxy_locations=[{'path': '/api/', 'upstream': 'echo', 'check': {'path': '/api/'}}])), None, None,
+                 Contains('check. Supported parameters include:'), id='check-on-a-plain-proxy-location'),
     pytest.param({**sites(site()), 'websocket_proxy_backend_port': 0}, None, None,
                  'websocket_proxy_backend_port must be 1 or more, got 0', id='backend_port-0'),
     pytest.param({**sites(site()), 'websocket_proxy_down_servers': ['backend-1\n']}, None, None,
@@ -534,7 +601,7 @@ def test_numbers_and_booleans_given_as_strings_are_typed():
     assert isinstance(echo.servers[0].weight, int) and not isinstance(echo.servers[0].weight, bool)
     assert config.check_through_proxy is False
     assert config.check_upstreams is False
-    assert config.check_timeout == 2.5
+    assert config.upstream_checks[0].timeout == 2.5
     assert demo.default_server is True
     assert demo.static_locations[0].gzip is False
     as_dict = config.as_dict()
@@ -629,10 +696,69 @@ def test_several_problems_are_all_reported():
     ]
 
 
+def test_health_check_settings_per_upstream_and_check_per_location():
+    config = build({
+        **sites(site(
+            upstreams=[
+                {'name': 'chat', 'servers': [{'address': 'app-1:8000'}, {'address': 'app-2:8000', 'down': True}],
+                 'health_check': {'type': 'websocket', 'path': '/socket.io/?EIO=4&transport=websocket',
+                                  'host_header': 'chat.test:8000',
+                                  'subprotocols': ['v1'], 'timeout': '2'}},
+                {'name': 'api', 'servers': [{'address': 'app-1:9000'}],
+                 'health_check': {'type': 'http', 'path': '/healthz', 'expected_status': ['200', '204'],
+                                  'tls': 'true', 'validate_certs': 'false'}},
+                {'name': 'quiet', 'servers': [{'address': 'app-1:9100'}], 'health_check': {'enabled': 'false'}},
+                {'name': 'echo', 'servers': [{'address': '127.0.0.1:8765'}]},
+            ],
+            websocket_locations=[
+                {'path': '/socket.io/', 'upstream': 'chat', 'check': {'path': '/socket.io/?EIO=4&transport=websocket'}},
+                {'path': '/ws/', 'upstream': 'echo', 'check': {'echo': 'yes', 'subprotocols': ['v1']}},
+                {'path': '/quiet/', 'upstream': 'quiet', 'check': {'enabled': False}},
+            ])),
+        'websocket_proxy_check_type': 'tcp',
+        'websocket_proxy_check_timeout': 7,
+    })
+    assert [(c.upstream, c.servers, c.type, c.path, c.host_header, c.expected_status, c.subprotocols, c.tls,
+             c.validate_certs, c.timeout) for c in config.upstream_checks] == [
+        ('chat', ['app-1:8000'], 'websocket', '/socket.io/?EIO=4&transport=websocket', 'chat.test:8000', [200], ['v1'],
+         False, True, 2.0),
+        ('api', ['app-1:9000'], 'http', '/healthz', None, [200, 204], None, True, False, 7.0),
+        ('echo', ['127.0.0.1:8765'], 'tcp', '/', None, [200], None, False, True, 7.0),
+    ]
+    assert [(c.location, c.path, c.echo, c.subprotocols, c.timeout) for c in config.proxy_checks] == [
+        ('/socket.io/', '/socket.io/?EIO=4&transport=websocket', False, None, 7.0),
+        ('/ws/', '/ws/', True, ['v1'], 7.0),
+    ]
+
+
+def test_switches_are_independent():
+    """allow_unhealthy_upstreams does not turn the check through nginx off, nor the other way round."""
+    config = build({**sites(site()), 'websocket_proxy_allow_unhealthy_upstreams': True})
+    assert (config.allow_unhealthy_upstreams, config.check_through_proxy, config.check_upstreams) == (True, True, True)
+    assert config.proxy_checks and config.upstream_checks
+    config = build({**sites(site()), 'websocket_proxy_check_through_proxy': False})
+    assert (config.allow_unhealthy_upstreams, config.check_through_proxy, config.rollback_on_failed_check) == (
+        False, False, True)
+
+
+def test_host_checks_use_the_upstream_settings_and_include_down_servers():
+    config = build({**sites(site(upstreams=[
+        {'name': 'chat', 'health_check': {'path': '/chat/ws'}},
+        {'name': 'echo', 'servers': [{'address': '10.0.0.2:8765'}]},
+    ], websocket_locations=ws_location())), 'websocket_proxy_down_servers': ['backend-2']},
+        hostvars={'backend-1': {}, 'backend-2': {'ansible_host': '10.0.0.2'}},
+        groups={'websocket_backends': ['backend-1', 'backend-2']})
+    checks = {host: [(c.upstream, c.servers, c.path) for c in items] for host, items in config.host_checks.items()}
+    assert checks == {'backend-1': [('chat', ['backend-1:8765'], '/chat/ws')],
+                      'backend-2': [('chat', ['10.0.0.2:8765'], '/chat/ws'), ('echo', ['10.0.0.2:8765'], '/')]}
+    # Down servers are not checked before a change...
+    assert [(c.upstream, c.servers) for c in config.upstream_checks] == [('chat', ['backend-1:8765'])]
+
+
 def test_check_timeout_bounds():
-    assert build({**sites(site()), 'websocket_proxy_check_timeout': 3600}).check_timeout == 3600
-    assert build({**sites(site()), 'websocket_proxy_check_timeout': 0.1}).check_timeout == 0.1
-    assert not math.isnan(build(sites(site())).check_timeout)
+    assert build({**sites(site()), 'websocket_proxy_check_timeout': 3600}).upstream_checks[0].timeout == 3600
+    assert build({**sites(site()), 'websocket_proxy_check_timeout': 0.1}).proxy_checks[0].timeout == 0.1
+    assert not math.isnan(build(sites(site())).upstream_checks[0].timeout)
 
 
 # ---------------------------------------------------------------------------
@@ -798,3 +924,46 @@ def test_role_defaults_equal_argument_spec_defaults(role):
     validated = role_spec.validate_role_variables(role, {})
     for name, value in defaults.items():
         assert validated[name] == (exceptions[name][1] if name in exceptions else value), name
+
+
+# ---------------------------------------------------------------------------
+# Property: what the checks send is one request line and one header each
+# ---------------------------------------------------------------------------
+
+# Whatever text is given, a value the model accepts for a check goes into the HTTP request
+# upstream_health sends without adding a line, a header or a second request-target word.
+_SEND_SAFE = {
+    'path': re.compile(r'/[^\x00-\x20\x7f]*'),
+    'host_header': re.compile(r'[A-Za-z0-9._\-\[\]:]+'),
+    'subprotocol': nv.TOKEN,
+}
+_CHECK_TEXT = st.one_of(
+    st.text(max_size=40),
+    st.builds(lambda head, tail: head + tail, st.sampled_from(['/', '/ws/', 'app.test', 'v1', '[::1]:']),
+              st.text(alphabet=st.sampled_from(' \r\n\t\x00\x0b\x0c\x7f"\',;#%:/?&=[]x9'), max_size=8)),
+)
+
+
+def _accepted(variables):
+    try:
+        return build(variables)
+    except ModelError:
+        return None
+
+
+@settings(max_examples=200, derandomize=True, deadline=None)
+@given(value=_CHECK_TEXT)
+def test_accepted_check_values_stay_one_request_line_and_header(value):
+    config = _accepted(sites(site(upstreams=upstream(health_check={'path': value}))))
+    if config:
+        assert _SEND_SAFE['path'].fullmatch(config.upstream_checks[0].path)
+    config = _accepted(sites(site(upstreams=upstream(health_check={'host_header': value}))))
+    if config:
+        assert _SEND_SAFE['host_header'].fullmatch(config.upstream_checks[0].host_header)
+    config = _accepted(sites(site(upstreams=upstream(health_check={'subprotocols': [value]}))))
+    if config:
+        assert all(_SEND_SAFE['subprotocol'].fullmatch(item) for item in config.upstream_checks[0].subprotocols)
+    config = _accepted(sites(site(websocket_locations=ws_location(check={'path': value}))))
+    if config:
+        assert _SEND_SAFE['path'].fullmatch(config.proxy_checks[0].path)
+        assert config.proxy_checks[0].path.startswith('/ws/')
