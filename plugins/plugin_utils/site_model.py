@@ -130,6 +130,10 @@ class Site:
     static_locations: list
     extra_directives: list
     proxy_checks: list
+    # No location covers "/" (nor a root or "location /" in extra_directives): the site gets a
+    # "location / { return 404; }" so nginx never serves its compiled-in root (the
+    # "Welcome to nginx!" page) for paths the site does not know.
+    not_found_fallback: bool = False
 
 
 @dataclasses.dataclass
@@ -510,11 +514,16 @@ class _Builder(object):
         paths = [location.path for location in site.websocket_locations + site.proxy_locations + site.static_locations]
         for path in sorted({path for path in paths if path and paths.count(path) > 1}):
             self.problems.add(where, 'location path %s is used more than once' % nv.show(path))
+        covers_root = '/' in paths
         for index, text in enumerate(raw['extra_directives']):
-            if self.check(_where(where, 'extra_directives[%d]' % index), nv.check_raw_directives, text) is not None:
+            directives = self.check(_where(where, 'extra_directives[%d]' % index), nv.check_raw_directives, text)
+            if directives is not None:
                 # Only nginx's own whitespace is trimmed: str.strip() would also drop characters
                 # (\x0c, \x85, ...) that nginx reads as part of a word.
                 site.extra_directives.append(text.strip(nv.NGINX_WHITESPACE))
+                covers_root = covers_root or any(
+                    item.name == 'root' or (item.name == 'location' and item.args == ['/']) for item in directives)
+        site.not_found_fallback = not covers_root
         address = _check_address(site.listen)
         host_header = next((name for name in site.server_name if name not in ('_', '') and not name.startswith(('~', '*', '.'))
                             and not name.endswith('.*')), None)

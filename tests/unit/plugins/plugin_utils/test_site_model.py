@@ -967,3 +967,19 @@ def test_accepted_check_values_stay_one_request_line_and_header(value):
     if config:
         assert _SEND_SAFE['path'].fullmatch(config.proxy_checks[0].path)
         assert config.proxy_checks[0].path.startswith('/ws/')
+
+
+@pytest.mark.parametrize('changes, fallback', [
+    pytest.param({'static_locations': []}, True, id='only-a-websocket-location'),
+    pytest.param({}, False, id='static-root'),
+    pytest.param({'static_locations': [], 'proxy_locations': [{'path': '/', 'upstream': 'echo'}]}, False,
+                 id='proxy-root'),
+    pytest.param({'static_locations': [], 'extra_directives': ['location / { return 200; }']}, False,
+                 id='extra-location-root'),
+    pytest.param({'static_locations': [], 'extra_directives': ['root /srv/www;']}, False, id='extra-root'),
+    pytest.param({'static_locations': [], 'extra_directives': ['location /x/ { return 200; }']}, True,
+                 id='extra-other-location'),
+])
+def test_sites_without_a_root_location_answer_404(changes, fallback):
+    """Otherwise nginx serves its compiled-in root, Debian's "Welcome to nginx!" page, for unknown paths."""
+    assert build(sites(site(**changes))).sites[0].not_found_fallback is fallback
