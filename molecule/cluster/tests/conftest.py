@@ -61,11 +61,13 @@ def wait_for_backend(ws_base, path, backend, timeout=30):
     raise AssertionError(f"no connection through {path} reached {backend} within {timeout}s: {Counter(seen)}")
 
 
-def upstream_health(upstream):
-    """Run websocket.nginx.upstream_health on the proxy for one nginx upstream; its result."""
+def upstream_health(upstream, **options):
+    """Run websocket.nginx.upstream_health on the proxy for one nginx upstream (and any other
+    module options, such as path); its result."""
+    arguments = {"nginx_upstream": upstream, "min_healthy": 0, "timeout": 3, **options}
     result = subprocess.run(
         ["ansible", "-i", INVENTORY, PROXY, "-b", "-o", "-m", "websocket.nginx.upstream_health",
-         "-a", json.dumps({"nginx_upstream": upstream, "min_healthy": 0, "timeout": 3})],
+         "-a", json.dumps(arguments)],
         capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     # "<host> | SUCCESS => {...}" on one line (-o); anything after the object is not ours.
