@@ -184,3 +184,25 @@ def test_rollback_can_be_turned_off(container, http_base, apply_site_change):
     assert "The new configuration stays live (websocket_proxy_rollback_on_failed_check is false)" in output
     assert "location /nowhere/ {" in container.file("/etc/nginx/conf.d/websocket-proxy-demo.conf").content_string
     assert http_get(f"{http_base}/undone/index.html")[0] == 200
+
+
+def test_reload_nginx_refuses_is_rolled_back_and_proxy_keeps_serving(container, ws_base, http_base, apply_site_change):
+    """nginx -t passes a listen address another process holds (it does not bind); the reload
+    then fails in the master, which keeps the previous workers. The role notices (the handler
+    waits for new workers), puts the previous files back and reloads them."""
+    site_file = "/etc/nginx/conf.d/websocket-proxy-demo.conf"
+    before = container.file(site_file).content_string
+    master_before = nginx_master_pid(container)
+    # The echo backend listens on 127.0.0.1:8765 in the same container.
+    result = apply_site_change({"listen": ["127.0.0.1:8765"],
+                                "static_locations": [{"path": "/undone/", "alias": "/var/www/demo/"}]})
+    output = " ".join((result.stdout + result.stderr).split())
+    assert result.returncode != 0, output
+    assert "nginx did not take the new configuration when it reloaded" in output, output
+    assert "The previous configuration files are back and nginx reloaded with them" in output
+    assert container.file(site_file).content_string == before
+    assert nginx_master_pid(container) == master_before
+    assert http_get(f"{http_base}/undone/index.html")[0] == 404
+    with ws_connect(f"{ws_base}/ws/") as ws:
+        ws.send("still serving")
+        assert ws.recv(timeout=10) == "still serving"
