@@ -14,7 +14,7 @@ export NO_COLOR := 1
 MOLECULE_SCENARIOS ?= default cluster
 DEMO_PORT ?= 8080
 
-.PHONY: help setup venv docker test-tools demo demo-destroy test lint unit roles-check build-check sanity molecule clean
+.PHONY: help setup venv docker test-tools demo demo-destroy test lint unit role-docs roles-check build-check sanity molecule clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -48,6 +48,9 @@ lint: venv ## ansible-lint (production profile) and yamllint on the whole collec
 
 unit: venv ## Module unit tests against real servers on loopback
 	python -m pytest -p no:cacheprovider tests/unit
+
+role-docs: venv ## Rewrite the "Role variables" section of each role README from its argument spec
+	python scripts/role_readmes.py
 
 roles-check: venv ## Every invalid role variable stops the play with its own message
 	python -m pytest -p no:cacheprovider tests/roles
