@@ -66,6 +66,13 @@ SCHEME_TLS = {'ws': False, 'http': False, 'wss': True, 'https': True}
 _STATUS_LINE = re.compile(r'^HTTP/(\d)\.(\d) +(\d{3})(?: (.*))?$')
 _URL = re.compile(r'^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<authority>[^/?#]*)(?P<path>[/?][^#]*)?$')
 _CTL = re.compile(r'[\x00-\x1f\x7f]')
+# An HTTP token (RFC 9110 tchar+), such as a WebSocket subprotocol name; use fullmatch.
+HTTP_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+
+
+def is_request_path(value):
+    """Whether ``value`` can be sent as a request target: starts with "/", no spaces or control characters."""
+    return isinstance(value, str) and value.startswith('/') and ' ' not in value and not _CTL.search(value)
 
 
 class ProbeError(Exception):

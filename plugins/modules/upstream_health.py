@@ -358,7 +358,9 @@ from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.websocket.nginx.plugins.module_utils.nginx_config import find_upstreams, upstream_servers
 from ansible_collections.websocket.nginx.plugins.module_utils.websocket_client import (
+    HTTP_TOKEN,
     format_address,
+    is_request_path,
     make_ssl_context,
     parse_server_spec,
     run_check,
@@ -370,7 +372,6 @@ MAX_WORKERS_LIMIT = 1024
 MAX_TIMEOUT = 3600
 SERVER_KEYS = ('host', 'port', 'path', 'tls')
 _CTL = re.compile(r'[\x00-\x1f\x7f]')
-_TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 
 
 def parse_min_healthy(value):
@@ -420,7 +421,7 @@ def _check_text(name, value):
 
 
 def _check_path(name, value):
-    if not value.startswith('/') or _CTL.search(value) or ' ' in value:
+    if not is_request_path(value):
         raise ValueError("%s must start with '/' and contain no spaces or control characters, got '%s'" % (name, value))
 
 
@@ -561,7 +562,7 @@ def validate(params):
         if not params['subprotocols']:
             raise ValueError('subprotocols must not be an empty list')
         for protocol in params['subprotocols']:
-            if not _TOKEN.match(protocol):
+            if not HTTP_TOKEN.fullmatch(protocol):
                 raise ValueError("subprotocols must be HTTP tokens (no spaces, commas or quotes), got '%s'" % protocol)
     if params['nginx_upstream'] is not None and not params['nginx_upstream'].strip():
         raise ValueError('nginx_upstream must not be empty')

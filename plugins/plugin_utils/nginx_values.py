@@ -26,8 +26,10 @@ import re
 
 from ansible_collections.websocket.nginx.plugins.module_utils import nginx_config
 from ansible_collections.websocket.nginx.plugins.module_utils.websocket_client import (
+    HTTP_TOKEN,
     format_address,
     format_host,
+    is_request_path,
     split_host_port,
 )
 
@@ -51,8 +53,6 @@ MAX_SIZE = 2 ** 63 - 1
 HOST_NAME = re.compile(r'[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?)*\.?')
 NAME = re.compile(r'[A-Za-z0-9][A-Za-z0-9_.-]*')
 VARIABLE = re.compile(r'\$([A-Za-z0-9_]+|\{[A-Za-z0-9_]+\})')
-# An HTTP token (RFC 9110 tchar+).
-TOKEN = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+")
 MIME_TYPE = re.compile(r"[A-Za-z0-9!#&^_.+-]+/[A-Za-z0-9!#&^_.+-]+|\*")
 HEADER_TOKEN_LIST = re.compile(r'[A-Za-z0-9!#%&\'*+.^_`|~-]+(=[A-Za-z0-9!#%&\'*+.^_`|~-]+)?'
                                r'( *, *[A-Za-z0-9!#%&\'*+.^_`|~-]+(=[A-Za-z0-9!#%&\'*+.^_`|~-]+)?)*')
@@ -182,7 +182,7 @@ def check_header_tokens(value, what='value'):
 
 def check_request_path(value, what='path'):
     """A request target: starts with ``/``, may have a query; no spaces or control characters."""
-    if not (isinstance(value, str) and value.startswith('/') and ' ' not in value and not CONTROL.search(value)):
+    if not is_request_path(value):
         raise ValueError('%s must start with "/" and hold no spaces or control characters, got %s' % (what, show(value)))
     return value
 
@@ -212,7 +212,7 @@ def check_subprotocols(values, what='subprotocols'):
     if not values:
         raise ValueError('%s must not be an empty list (leave it out to offer none)' % what)
     for protocol in values:
-        if not isinstance(protocol, str) or not TOKEN.fullmatch(protocol):
+        if not isinstance(protocol, str) or not HTTP_TOKEN.fullmatch(protocol):
             raise ValueError('%s must be HTTP tokens (no spaces, commas, quotes or control characters), got %s'
                              % (what, show(protocol)))
     return values
