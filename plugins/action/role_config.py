@@ -15,6 +15,9 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.websocket.nginx.plugins.plugin_utils import nginx_values, role_spec, server_models, site_model
 
 HOST_VARIABLES = (site_model.HOST_ADDRESS_VARIABLE, site_model.HOST_PORT_VARIABLE, 'ansible_host')
+# The nginx and OpenSSL that Debian's nginx package of each release runs with: what the host will
+# run once the nginx role installed it (check mode on a fresh host, where there is no nginx to ask).
+DEBIAN_NGINX_BUILDS = {'12': ((1, 22, 1), (3, 0, 0)), '13': ((1, 26, 3), (3, 5, 0))}
 
 
 class _HostVars(object):
@@ -33,13 +36,26 @@ class _HostVars(object):
 
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
-    _VALID_ARGS = frozenset(('role',))
+    _VALID_ARGS = frozenset(('role', 'nginx_build'))
 
     def _hard_nofile_limit(self, task_vars):
         result = self._execute_module('ansible.builtin.slurp', module_args={'src': '/proc/1/limits'}, task_vars=task_vars)
         if result.get('failed'):
             raise AnsibleActionFail('cannot read /proc/1/limits on the host: %s' % result.get('msg'))
         return nginx_values.parse_proc_limits(to_text(base64.b64decode(result['content'])))
+
+    def _nginx_build(self, task_vars):
+        """(nginx, OpenSSL) versions from the nginx_build argument (nginx -V), else from the Debian release."""
+        nginx, openssl = nginx_values.parse_nginx_build(self._task.args.get('nginx_build'))
+        if nginx:
+            return nginx, openssl
+        result = self._execute_module('ansible.builtin.slurp', module_args={'src': '/etc/os-release'}, task_vars=task_vars)
+        if not result.get('failed'):
+            release = to_text(base64.b64decode(result['content']))
+            for line in release.splitlines():
+                if line.startswith('VERSION_ID='):
+                    return DEBIAN_NGINX_BUILDS.get(line.split('=', 1)[1].strip('"'))
+        return None
 
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
@@ -52,7 +68,8 @@ class ActionModule(ActionBase):
         try:
             if role == 'websocket_proxy':
                 config = site_model.build(variables, _HostVars(task_vars.get('hostvars', {}), self._templar),
-                                          self._templar.template(task_vars.get('groups', {})))
+                                          self._templar.template(task_vars.get('groups', {})),
+                                          nginx_build=self._nginx_build(task_vars))
             elif role == 'nginx':
                 config = server_models.build_nginx(variables, self._hard_nofile_limit(task_vars))
             else:

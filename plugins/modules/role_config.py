@@ -28,6 +28,12 @@ options:
     type: str
     required: true
     choices: [nginx, websocket_proxy, echo_backend]
+  nginx_build:
+    description:
+      - For O(role=websocket_proxy), the output of C(nginx -V) on the host; TLS settings are written the way that
+        nginx and its OpenSSL take them. Without a version in it (nginx not installed yet, in check mode), the
+        versions of the host's Debian release are used, read from C(/etc/os-release).
+    type: str
 author:
   - websocket.nginx maintainers (!UNKNOWN)
 extends_documentation_fragment:

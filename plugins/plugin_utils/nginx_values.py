@@ -449,6 +449,67 @@ def check_next_upstream(value, what='next_upstream'):
     return words
 
 
+def check_origin(value, what='origin'):
+    """A browser ``Origin``: ``http(s)://host[:port]``, no path; returned lower-cased, as browsers send it."""
+    check_text(value, what, allow_dollar=False)
+    match = re.fullmatch(r'(https?)://(\[[^\]]*\]|[^:/\[\]]+)(?::([0-9]{1,5}))?', value, re.IGNORECASE)
+    error = ValueError('%s must be scheme://host or scheme://host:port with scheme http or https and no path, '
+                       'such as https://app.example.com, got %s' % (what, show(value)))
+    if not match:
+        raise error
+    host = match.group(2)
+    try:
+        check_host(host[1:-1] if host.startswith('[') else host, what)
+    except ValueError:
+        raise error
+    if host.startswith('[') is not (':' in host):
+        raise error
+    if match.group(3) is not None:
+        check_int(match.group(3), what + ' port', 1, 65535)
+    return value.lower()
+
+
+def check_request_rate(value, what='rate'):
+    """A ``limit_req_zone`` rate: ``<n>r/s`` or ``<n>r/m`` with n at least 1."""
+    text = str(value) if not isinstance(value, bool) else ''
+    match = re.fullmatch(r'([0-9]{1,9})r/([sm])', text)
+    if not match or int(match.group(1)) < 1:
+        raise ValueError('%s must be requests per second or minute such as 10r/s or 30r/m, got %s' % (what, show(value)))
+    return text
+
+
+def check_real_ip_source(value, what='address'):
+    """A trusted proxy for ``set_real_ip_from``: an IP address, a network in CIDR form, or ``unix:``."""
+    check_text(value, what)
+    if value == 'unix:':
+        return value
+    try:
+        return str(ipaddress.ip_network(value, strict=True))
+    except ValueError:
+        raise ValueError('%s must be an IP address or network such as 10.0.0.0/8 (no host bits set), or "unix:", got %s'
+                         % (what, show(value)))
+
+
+def check_header_name(value, what='header'):
+    """An HTTP header name (a token), such as X-Forwarded-For."""
+    if not isinstance(value, str) or not HTTP_TOKEN.fullmatch(value):
+        raise ValueError('%s must be an HTTP header name such as X-Forwarded-For, got %s' % (what, show(value)))
+    return value
+
+
+def parse_nginx_build(text):
+    """``(nginx_version, openssl_version)`` as tuples of ints from ``nginx -V`` output; None where absent.
+
+    The OpenSSL nginx runs with counts (nginx says "running with" when it differs from "built with").
+    """
+    text = text or ''
+    nginx = re.search(r'nginx version: nginx/([0-9]+)\.([0-9]+)\.([0-9]+)', text)
+    openssl = (re.search(r'running with OpenSSL ([0-9]+)\.([0-9]+)\.([0-9]+)', text)
+               or re.search(r'built with OpenSSL ([0-9]+)\.([0-9]+)\.([0-9]+)', text))
+    return (tuple(int(part) for part in nginx.groups()) if nginx else None,
+            tuple(int(part) for part in openssl.groups()) if openssl else None)
+
+
 def parse_proc_limits(text):
     """The hard open-files limit in the text of ``/proc/<pid>/limits`` (None when unlimited)."""
     for line in text.splitlines():

@@ -20,6 +20,20 @@ from ansible_collections.websocket.nginx.plugins.plugin_utils.role_spec import P
 ROLE = 'websocket_proxy'
 BACKUP_METHODS = ('round_robin', 'least_conn')
 MAX_CHECK_TIMEOUT = 3600
+# Mozilla's "intermediate" TLS profile (server side TLS guideline 6.0): TLS 1.2 and 1.3, forward-secret AEAD
+# ciphers for TLS 1.2 (TLS 1.3 suites are OpenSSL's, all fine), no DHE (so no dhparam file).
+TLS_PROTOCOLS = ('TLSv1.2', 'TLSv1.3')
+TLS_CIPHERS = ('ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-RSA-AES128-GCM-SHA256', 'ECDHE-ECDSA-AES256-GCM-SHA384',
+               'ECDHE-RSA-AES256-GCM-SHA384', 'ECDHE-ECDSA-CHACHA20-POLY1305', 'ECDHE-RSA-CHACHA20-POLY1305')
+TLS_CURVES = ('X25519MLKEM768', 'X25519', 'prime256v1', 'secp384r1')
+# The post-quantum hybrid group needs OpenSSL 3.5 (Debian 13); older OpenSSL refuses the name.
+TLS_PQ_CURVE_SINCE_OPENSSL = (3, 5, 0)
+# nginx 1.25.1 made http2 a server directive ("listen ... http2" is deprecated from then on).
+HTTP2_DIRECTIVE_SINCE = (1, 25, 1)
+# nginx 1.23.2 rotates its session ticket keys itself; before, tickets weaken forward secrecy until a restart.
+TICKET_KEY_ROTATION_SINCE = (1, 23, 2)
+# What the role assumes when it cannot ask nginx (check mode before nginx is installed): Debian 12's build.
+DEFAULT_NGINX_BUILD = ((1, 22, 1), (3, 0, 0))
 # Per-host inventory variables that place a backend host in an upstream.
 HOST_ADDRESS_VARIABLE = 'websocket_backend_address'
 HOST_PORT_VARIABLE = 'websocket_backend_port'
@@ -37,6 +51,8 @@ class Server:
     # The inventory host this server is, when known: filled from a backend group, or a listed
     # server whose address names a host of websocket_proxy_down_servers.
     inventory_host: str | None = None
+    # At most this many connections at once (0: no limit); nginx answers 502 when every server is full.
+    max_conns: int = 0
 
 
 @dataclasses.dataclass
@@ -53,6 +69,8 @@ class Upstream:
     in_rotation: int = 0
     # The inventory hosts among its servers (see Server.inventory_host).
     inventory_hosts: list = dataclasses.field(default_factory=list)
+    # TLS to the servers (proxy_pass https://): {server_name, verify, ca_path}; None for plain connections.
+    tls: dict | None = None
 
 
 @dataclasses.dataclass
@@ -66,6 +84,16 @@ class ProxyLocation:
     next_upstream: list
     # The location's own settings of the check through nginx; None when off (or not a WebSocket location).
     check: dict | None = None
+    # Its upstream's TLS settings (Upstream.tls).
+    upstream_tls: dict | None = None
+    # Origin allowlist: lower-cased origins, or None for no check; the map variable that is 1 for a refused request.
+    origins: list | None = None
+    allow_missing_origin: bool = True
+    origin_denied_variable: str | None = None
+    # Per-client limits: {zone, connections} / {zone, rate, burst}; status for both.
+    limit_conn: dict | None = None
+    limit_req: dict | None = None
+    limit_status: int = 429
 
 
 @dataclasses.dataclass
@@ -98,6 +126,9 @@ class ProxyCheck:
     echo: bool
     subprotocols: list | None
     timeout: float
+    tls: bool = False
+    ca_path: str | None = None
+    origin: str | None = None
 
 
 @dataclasses.dataclass
@@ -114,6 +145,30 @@ class UpstreamCheck:
     validate_certs: bool
     ca_path: str | None
     timeout: float
+
+
+@dataclasses.dataclass
+class SiteTLS:
+    """TLS termination of a site, rendered for the nginx build on the host."""
+    # Where nginx reads them on the host; the *_src files (on the controller) are copied there.
+    certificate: str
+    certificate_key: str
+    certificate_src: str | None
+    certificate_key_src: str | None
+    http2: bool
+    # nginx >= 1.25.1 takes "http2 on;"; older ones a listen parameter.
+    http2_directive: bool
+    session_tickets_off: bool
+    protocols: list
+    ciphers: str
+    ecdh_curve: str
+    # Strict-Transport-Security value, None when off.
+    hsts: str | None
+    # Plain-HTTP listens of a server that redirects every request to https.
+    redirect_listen: list
+    # The https port the redirect names when it is not 443.
+    redirect_port: int | None
+    check_ca_path: str | None
 
 
 @dataclasses.dataclass
@@ -134,6 +189,12 @@ class Site:
     # "location / { return 404; }" so nginx never serves its compiled-in root (the
     # "Welcome to nginx!" page) for paths the site does not know.
     not_found_fallback: bool = False
+    tls: SiteTLS | None = None
+    # Trusted proxies that may set the client address (realip): {from, header, recursive}; None when off.
+    real_ip: dict | None = None
+    # http-level definitions the locations use: origin maps and limit zones.
+    origin_maps: list = dataclasses.field(default_factory=list)
+    limit_zones: list = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass
@@ -141,6 +202,7 @@ class ProxyConfig:
     config_dir: str
     map_file: str
     nginx_binary: str
+    tls_dir: str
     check_upstreams: bool
     allow_unhealthy_upstreams: bool
     check_through_proxy: bool
@@ -198,14 +260,19 @@ def check_timeout(value, what='timeout'):
     return value
 
 
+def _variable_part(name):
+    """A site name as part of an nginx variable name ([A-Za-z0-9_] only), distinct for distinct names."""
+    return name.replace('_', '__').replace('.', '_d').replace('-', '_h')
+
+
 def _where(*parts):
     return ', '.join(parts)
 
 
 def _check_address(listen):
-    """Where the proxy itself reaches a site: its first plain-HTTP listen, on loopback for wildcards."""
+    """Where the proxy itself reaches a site: its first TCP listen, on loopback for wildcards."""
     for item in listen:
-        if 'ssl' in item.params or item.key.startswith('unix:'):
+        if item.key.startswith('unix:'):
             continue
         host, port = item.key.rsplit(':', 1)
         return nv.format_address(nv.local_host(host.strip('[]')), int(port))
@@ -213,11 +280,14 @@ def _check_address(listen):
 
 
 class _Builder(object):
-    def __init__(self, params, groups, hosts):
+    def __init__(self, params, groups, hosts, nginx_build=None):
         self.p = params
         self.groups = groups
         self.hosts = hosts
         self.problems = Problems()
+        nginx_version, openssl_version = nginx_build or (None, None)
+        self.nginx_version = nginx_version or DEFAULT_NGINX_BUILD[0]
+        self.openssl_version = openssl_version or DEFAULT_NGINX_BUILD[1]
 
     def check(self, where, function, *args, **kwargs):
         return self.problems.check(where, function, *args, **kwargs)
@@ -253,6 +323,15 @@ class _Builder(object):
         for name in p['websocket_proxy_down_servers']:
             self.check('', nv.check_text, name, 'websocket_proxy_down_servers item')
         self.check('', nv.check_text, p['websocket_proxy_backend_group'], 'websocket_proxy_backend_group')
+        self.tls_dir = self.check('', nv.check_absolute_path, p['websocket_proxy_tls_dir'], 'websocket_proxy_tls_dir',
+                                  allow_root=False)
+        sources = [self.check('', nv.check_real_ip_source, item, 'websocket_proxy_real_ip_from item')
+                   for item in p['websocket_proxy_real_ip_from']]
+        header = p['websocket_proxy_real_ip_header']
+        if header != 'proxy_protocol':
+            header = self.check('', nv.check_header_name, header, 'websocket_proxy_real_ip_header')
+        self.real_ip = {'from': sources, 'header': header, 'recursive': p['websocket_proxy_real_ip_recursive']} \
+            if sources else None
 
     @staticmethod
     def _static_expires(value, what):
@@ -274,15 +353,20 @@ class _Builder(object):
             nv.parse_time(time[1:] if time[:1] in '+-' and time[1:] else time, what, seconds=True)
         return words + [time]
 
-    def upstream_check(self, where, raw, name, servers):
-        """The upstream's health check (its own settings over the globals); None when turned off."""
+    def upstream_check(self, where, raw, name, servers, upstream_tls=None):
+        """The upstream's health check (its own settings over the globals and the upstream's TLS); None when off."""
         raw = raw or {}
         if raw.get('enabled') is False:
             return None
         where = _where(where, 'health_check')
+        # A TLS upstream is checked over TLS, verified as nginx verifies it, with its server name (SNI).
+        tls_defaults = {'tls': True, 'validate_certs': upstream_tls['verify'], 'ca_path': upstream_tls['ca_path'],
+                        'host_header': upstream_tls['server_name']} if upstream_tls else {}
 
         def own_or_default(key, default):
-            return default if raw.get(key) is None else raw[key]
+            if raw.get(key) is None:
+                return tls_defaults.get(key, default)
+            return raw[key]
 
         check_type = own_or_default('type', self.p['websocket_proxy_check_type'])
         path = self.defaults['websocket_proxy_check_path']
@@ -294,6 +378,8 @@ class _Builder(object):
         host_header = raw.get('host_header')
         if host_header is not None:
             host_header = self.check(where, nv.check_host_header, host_header, 'host_header')
+        else:
+            host_header = tls_defaults.get('host_header')
         expected_status = own_or_default('expected_status', [200])
         self.check(where, nv.check_status_codes, expected_status, 'expected_status')
         subprotocols = raw.get('subprotocols')
@@ -302,6 +388,8 @@ class _Builder(object):
         ca_path = raw.get('ca_path')
         if ca_path is not None:
             ca_path = self.check(where, nv.check_absolute_path, ca_path, 'ca_path', allow_root=False)
+        else:
+            ca_path = tls_defaults.get('ca_path')
         tls = own_or_default('tls', False)
         if not tls:
             for key in ('ca_path', 'validate_certs'):
@@ -384,11 +472,26 @@ class _Builder(object):
                 server = self.server(where, item, method, down_names)
                 if server:
                     servers.append(server)
+        tls = self.upstream_tls(where, raw['tls'])
         return Upstream(name=name, method=method, hash_key=hash_key if method == 'hash' else None,
-                        hash_consistent=raw['hash_consistent'], keepalive=keepalive, servers=servers,
-                        health_check=self.upstream_check(where, raw['health_check'], name, servers),
+                        hash_consistent=raw['hash_consistent'], keepalive=keepalive, servers=servers, tls=tls,
+                        health_check=self.upstream_check(where, raw['health_check'], name, servers, tls),
                         in_rotation=sum(1 for server in servers if not server.down and not server.backup),
                         inventory_hosts=[server.inventory_host for server in servers if server.inventory_host])
+
+    def upstream_tls(self, where, raw):
+        """TLS to the upstream's servers; None when off."""
+        if not raw or not raw['enabled']:
+            return None
+        where = _where(where, 'tls')
+        server_name = raw['server_name']
+        if server_name is not None:
+            server_name = self.check(where, nv.check_host, server_name, 'server_name')
+        elif raw['verify']:
+            self.problems.add(where, 'server_name is needed when verify is on: nginx checks the servers\' certificate '
+                                     'against it (and sends it as SNI); the upstream name is not a host name')
+        ca_path = self.check(where, nv.check_absolute_path, raw['ca_path'], 'ca_path', allow_root=False)
+        return {'server_name': server_name, 'verify': raw['verify'], 'ca_path': ca_path}
 
     def server(self, upstream_where, raw, method, down_names):
         where = _where(upstream_where, 'server %s' % nv.show(raw['address']))
@@ -396,6 +499,7 @@ class _Builder(object):
         weight = self.check(where, nv.check_int, raw['weight'], 'weight', 1)
         max_fails = self.check(where, nv.check_int, raw['max_fails'], 'max_fails', 0)
         fail_timeout = self.check(where, nv.check_time, raw['fail_timeout'], 'fail_timeout', seconds=True)
+        max_conns = self.check(where, nv.check_int, raw['max_conns'], 'max_conns', 0)
         if raw['backup'] and method not in BACKUP_METHODS:
             self.problems.add(where, 'backup servers work only with methods round_robin and least_conn, not %s' % method)
         if address is None:
@@ -403,7 +507,7 @@ class _Builder(object):
         host = address[1:].split(']')[0] if address.startswith('[') else address.split(':', 1)[0]
         return Server(address=address, port=_port(address), weight=weight, max_fails=max_fails,
                       fail_timeout=fail_timeout, backup=raw['backup'], down=raw['down'] or host in down_names,
-                      inventory_host=down_names.get(host))
+                      inventory_host=down_names.get(host), max_conns=max_conns or 0)
 
     # -- locations ----------------------------------------------------------------
     def location_path(self, where, path):
@@ -412,7 +516,10 @@ class _Builder(object):
             raise ValueError('location path %s must start with "/"' % nv.show(path))
         return path
 
-    def proxy_location(self, site_where, raw, websocket, upstream_names):
+    def proxy_location(self, site_where, raw, websocket, upstreams, ident):
+        """``upstreams``: the site's upstreams by the names as written; ``ident``: the location's part of the
+        names of its map variable and limit zones."""
+        upstream_names = list(upstreams)
         where = _where(site_where, 'location %s' % nv.show(raw['path']))
         path = self.check(site_where, self.location_path, site_where, raw['path'])
         if raw['upstream'] not in upstream_names:
@@ -434,7 +541,35 @@ class _Builder(object):
                                            allow_zero=False),
             next_upstream=own_or_default('next_upstream', 'websocket_proxy_next_upstream', nv.check_next_upstream),
             check=self.location_check(where, raw['check'], path) if websocket else None,
+            upstream_tls=upstreams[raw['upstream']].tls if raw['upstream'] in upstreams else None,
+            **(self.client_rules(where, raw, ident) if websocket else {})
         )
+
+    def client_rules(self, where, raw, ident):
+        """A WebSocket location's Origin allowlist and per-client limits, as ProxyLocation fields."""
+        rules = {'allow_missing_origin': raw['allow_missing_origin']}
+        if raw['allowed_origins']:
+            rules['origins'] = [origin for origin in (self.check(where, nv.check_origin, item, 'allowed_origins item')
+                                                      for item in raw['allowed_origins']) if origin]
+            rules['origin_denied_variable'] = '$websocket_proxy_origin_denied_%s' % ident
+        elif not raw['allow_missing_origin']:
+            self.problems.add(where, 'allow_missing_origin: false needs allowed_origins (the origins that may connect)')
+        limits = raw['client_limits']
+        if limits:
+            where = _where(where, 'client_limits')
+            if limits['connections'] is None and limits['rate'] is None:
+                self.problems.add(where, 'set connections, rate or both (or leave client_limits out)')
+            if limits['connections'] is not None:
+                connections = self.check(where, nv.check_int, limits['connections'], 'connections', 1)
+                rules['limit_conn'] = {'zone': 'websocket_proxy_conn_%s' % ident, 'connections': connections}
+            if limits['rate'] is not None:
+                rate = self.check(where, nv.check_request_rate, limits['rate'], 'rate')
+                burst = self.check(where, nv.check_int, limits['burst'], 'burst', 0)
+                rules['limit_req'] = {'zone': 'websocket_proxy_req_%s' % ident, 'rate': rate, 'burst': burst}
+            elif limits['burst']:
+                self.problems.add(where, 'burst is only used with rate')
+            rules['limit_status'] = limits['status']
+        return rules
 
     def static_location(self, site_where, raw):
         where = _where(site_where, 'static location %s' % nv.show(raw['path']))
@@ -505,11 +640,24 @@ class _Builder(object):
                                          'example.*, "_" or a regex starting with "~"' % nv.show(server_name))
                 continue
             site.server_name.append(server_name)
+        site.tls = self.site_tls(where, raw, site.listen)
+        site.real_ip = self.real_ip
         site.upstreams = [self.upstream(where, upstream, down_names) for upstream in raw['upstreams']]
         # By the names as written: a badly named upstream is reported once, not again by its locations.
-        upstream_names = [upstream['name'] for upstream in raw['upstreams']]
-        site.websocket_locations = [self.proxy_location(where, item, True, upstream_names) for item in raw['websocket_locations']]
-        site.proxy_locations = [self.proxy_location(where, item, False, upstream_names) for item in raw['proxy_locations']]
+        upstreams = {item['name']: upstream for item, upstream in zip(raw['upstreams'], site.upstreams)}
+        ident = _variable_part(name or '')
+        site.websocket_locations = [self.proxy_location(where, item, True, upstreams, '%s_%d' % (ident, index))
+                                    for index, item in enumerate(raw['websocket_locations'])]
+        site.proxy_locations = [self.proxy_location(where, item, False, upstreams, None) for item in raw['proxy_locations']]
+        for location in site.websocket_locations:
+            if location.origins is not None:
+                site.origin_maps.append({'variable': location.origin_denied_variable, 'origins': location.origins,
+                                         'allow_missing': location.allow_missing_origin})
+            if location.limit_conn:
+                site.limit_zones.append({'directive': 'limit_conn_zone', 'zone': location.limit_conn['zone'], 'rate': None})
+            if location.limit_req:
+                site.limit_zones.append({'directive': 'limit_req_zone', 'zone': location.limit_req['zone'],
+                                         'rate': location.limit_req['rate']})
         site.static_locations = [self.static_location(where, item) for item in raw['static_locations']]
         paths = [location.path for location in site.websocket_locations + site.proxy_locations + site.static_locations]
         for path in sorted({path for path in paths if path and paths.count(path) > 1}):
@@ -532,9 +680,76 @@ class _Builder(object):
                 ProxyCheck(site=name, location=location.path, path=location.check['path'], address=address,
                            host_header=host_header, echo=location.check['echo'],
                            subprotocols=location.check['subprotocols'],
-                           timeout=self.defaults['websocket_proxy_check_timeout'])
+                           timeout=self.defaults['websocket_proxy_check_timeout'],
+                           tls=site.tls is not None, ca_path=site.tls.check_ca_path if site.tls else None,
+                           # An allowed origin, so that the check passes the allowlist the way a browser does.
+                           origin=location.origins[0] if location.origins else None)
                 for location in site.websocket_locations if location.check]
         return site
+
+    def site_tls(self, where, raw, listen):
+        """The site's TLS termination (SiteTLS), or None; every listen of a TLS site gets "ssl"."""
+        tls = raw['tls']
+        if not tls:
+            for item in listen:
+                if 'ssl' in item.params:
+                    self.problems.add(where, 'listen %s has "ssl" but the site has no tls settings (certificate and '
+                                             'key)' % nv.show(' '.join([item.address] + item.params)))
+            return None
+        where = _where(where, 'tls')
+        files = {}
+        for key, suffix in (('certificate', '.crt'), ('certificate_key', '.key')):
+            on_host, on_controller = tls[key], tls[key + '_src']
+            if (on_host is None) == (on_controller is None):
+                self.problems.add(where, 'set exactly one of %s (a file on the host) and %s_src (a file on the '
+                                         'controller, copied to the host)' % (key, key))
+            elif on_host is not None:
+                files[key] = self.check(where, nv.check_absolute_path, on_host, key, allow_root=False)
+            else:
+                self.check(where, nv.check_text, on_controller, key + '_src')
+                files[key + '_src'] = on_controller
+                if self.tls_dir and raw['name'] and nv.NAME.fullmatch(raw['name']):
+                    files[key] = '%s/%s%s' % (self.tls_dir, raw['name'], suffix)
+        new_http2 = self.nginx_version >= HTTP2_DIRECTIVE_SINCE
+        for item in listen:
+            if item.key.startswith('unix:'):
+                continue
+            if 'http2' in item.params:
+                self.problems.add(where, 'listen %s: leave "http2" out and use tls.http2, which is written the way '
+                                         'this nginx takes it' % nv.show(' '.join([item.address] + item.params)))
+                continue
+            if 'ssl' not in item.params:
+                item.params.append('ssl')
+            if tls['http2'] and not new_http2:
+                item.params.append('http2')
+        max_age = self.check(where, nv.check_int, tls['hsts_max_age'], 'hsts_max_age', 0)
+        hsts = None
+        if tls['hsts']:
+            hsts = 'max-age=%d%s' % (max_age or 0, '; includeSubDomains' if tls['hsts_include_subdomains'] else '')
+        redirect = []
+        for value in tls['redirect_http']:
+            parsed = self.check(where, nv.parse_listen, value, 'redirect_http value %s' % nv.show(value))
+            if parsed:
+                if set(parsed[2]) & {'ssl', 'http2', 'quic'}:
+                    self.problems.add(where, 'redirect_http value %s is plain HTTP: no ssl, http2 or quic'
+                                      % nv.show(value))
+                redirect.append(Listen(key=parsed[0], address=parsed[1], params=parsed[2]))
+        tls_ports = [int(item.key.rsplit(':', 1)[1]) for item in listen if not item.key.startswith('unix:')]
+        for item in redirect:
+            if item.key in [other.key for other in listen]:
+                self.problems.add(where, 'redirect_http %s is also a TLS listen of this site' % nv.show(item.key))
+        check_ca_path = tls['check_ca_path']
+        if check_ca_path is not None:
+            check_ca_path = self.check(where, nv.check_absolute_path, check_ca_path, 'check_ca_path', allow_root=False)
+        curves = [curve for curve in TLS_CURVES
+                  if curve != 'X25519MLKEM768' or self.openssl_version >= TLS_PQ_CURVE_SINCE_OPENSSL]
+        return SiteTLS(
+            certificate=files.get('certificate'), certificate_key=files.get('certificate_key'),
+            certificate_src=files.get('certificate_src'), certificate_key_src=files.get('certificate_key_src'),
+            http2=tls['http2'], http2_directive=new_http2, session_tickets_off=self.nginx_version < TICKET_KEY_ROTATION_SINCE,
+            protocols=list(TLS_PROTOCOLS), ciphers=':'.join(TLS_CIPHERS), ecdh_curve=':'.join(curves), hsts=hsts,
+            redirect_listen=redirect, redirect_port=None if not tls_ports or tls_ports[0] == 443 else tls_ports[0],
+            check_ca_path=check_ca_path)
 
     def across_sites(self, sites):
         names = [site.name for site in sites if site.name]
@@ -548,7 +763,7 @@ class _Builder(object):
         defaults = {}
         names_on = {}
         for site in present:
-            for listen in site.listen:
+            for listen in site.listen + (site.tls.redirect_listen if site.tls else []):
                 if site.default_server:
                     if listen.key in defaults and defaults[listen.key] != site.name:
                         self.problems.add('site %s' % nv.show(site.name), 'is the default server of %s, and so is site %s; '
@@ -562,14 +777,16 @@ class _Builder(object):
                                           % (nv.show(server_name), listen.key, nv.show(other)))
 
 
-def build(variables, hostvars=None, groups=None):
+def build(variables, hostvars=None, groups=None, nginx_build=None):
     """Validate and normalize the websocket_proxy role's variables.
 
     ``variables``: the play's values of the role's variables (as the role sees
     them). ``groups``: inventory group name -> host names. ``hostvars``: host name
     -> its variables (only ``websocket_backend_address``, ``ansible_host`` and
-    ``websocket_backend_port`` are read). Returns a :class:`ProxyConfig`;
-    raises ModelError listing every problem.
+    ``websocket_backend_port`` are read). ``nginx_build``: ``(nginx_version, openssl_version)``
+    tuples of the host's nginx (:func:`.nginx_values.parse_nginx_build`), for the TLS settings it
+    takes; DEFAULT_NGINX_BUILD when unknown. Returns a :class:`ProxyConfig`; raises ModelError
+    listing every problem.
     """
     params = validate_role_variables(ROLE, variables)
     groups = groups or {}
@@ -580,7 +797,7 @@ def build(variables, hostvars=None, groups=None):
             if upstream['servers'] is None:
                 wanted.update(groups.get(upstream['backend_group'] or params['websocket_proxy_backend_group']) or [])
     hosts = backend_hosts(hostvars, sorted(wanted), params['websocket_proxy_backend_port'])
-    builder = _Builder(params, groups, hosts)
+    builder = _Builder(params, groups, hosts, nginx_build)
     builder.settings()
     down_names = builder.down_names()
     sites = [builder.site(raw, down_names) for raw in params['websocket_proxy_sites']]
@@ -591,6 +808,7 @@ def build(variables, hostvars=None, groups=None):
         config_dir=builder.config_dir,
         map_file='%s/%supgrade-map.conf' % (builder.config_dir, builder.prefix),
         nginx_binary=builder.nginx_binary,
+        tls_dir=builder.tls_dir,
         check_upstreams=params['websocket_proxy_check_upstreams'],
         allow_unhealthy_upstreams=params['websocket_proxy_allow_unhealthy_upstreams'],
         check_through_proxy=params['websocket_proxy_check_through_proxy'],

@@ -10,9 +10,7 @@ Imported as ansible_collections.websocket.nginx.tests.unit.helpers (see conftest
 from __future__ import annotations
 
 import asyncio
-import datetime
 import http.server
-import ipaddress
 import json
 import logging
 import socket
@@ -24,6 +22,8 @@ from unittest import mock
 
 from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.websocket.nginx.tests.support import pki
 
 LOOPBACK = '127.0.0.1'
 MAX_CONNECTIONS = 256
@@ -94,63 +94,10 @@ def run_module(main, args, check_mode=False):
 # Test CA and certificates
 # ---------------------------------------------------------------------------
 
-class TestPKI(object):
-    """A CA and a server certificate for localhost, 127.0.0.1 and ::1, written to ``directory``."""
+class TestPKI(pki.TestPKI):
+    """tests/support/pki.py's test CA and server certificate, plus a TLS server context for loopback servers."""
 
     __test__ = False
-
-    def __init__(self, directory):
-        from cryptography import x509
-        from cryptography.hazmat.primitives import hashes, serialization
-        from cryptography.hazmat.primitives.asymmetric import ec
-        from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-
-        now = datetime.datetime.now(datetime.timezone.utc)
-        ca_key = ec.generate_private_key(ec.SECP256R1())
-        ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, 'upstream_health test CA')])
-        ca_cert = (
-            x509.CertificateBuilder()
-            .subject_name(ca_name).issuer_name(ca_name)
-            .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=2))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-            .add_extension(x509.KeyUsage(
-                digital_signature=True, content_commitment=False, key_encipherment=False, data_encipherment=False,
-                key_agreement=False, key_cert_sign=True, crl_sign=True, encipher_only=False, decipher_only=False,
-            ), critical=True)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
-            .sign(ca_key, hashes.SHA256())
-        )
-        key = ec.generate_private_key(ec.SECP256R1())
-        cert = (
-            x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, 'localhost')]))
-            .issuer_name(ca_name)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([
-                x509.DNSName('localhost'),
-                x509.IPAddress(ipaddress.ip_address('127.0.0.1')),
-                x509.IPAddress(ipaddress.ip_address('::1')),
-            ]), critical=False)
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.KeyUsage(
-                digital_signature=True, content_commitment=False, key_encipherment=False, data_encipherment=False,
-                key_agreement=False, key_cert_sign=False, crl_sign=False, encipher_only=False, decipher_only=False,
-            ), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
-            .sign(ca_key, hashes.SHA256())
-        )
-        directory = Path(directory)
-        self.ca_path = str(directory / 'ca.pem')
-        self.cert_path = str(directory / 'server.pem')
-        self.key_path = str(directory / 'server.key')
-        Path(self.ca_path).write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
-        Path(self.cert_path).write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-        Path(self.key_path).write_bytes(key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
 
     def server_context(self):
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

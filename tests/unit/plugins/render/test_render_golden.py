@@ -82,7 +82,7 @@ GOLDEN_SITES = {
     },
     'listeners': {
         'name': 'listeners',
-        'listen': ['[::1]:18443 ssl http2 backlog=511', '127.0.0.1:18443 ssl reuseport',
+        'listen': ['[::1]:18443 http2 backlog=511', '127.0.0.1:18443 reuseport',
                    '[::]:18103 ipv6only=on', 'unix:/tmp/wsn-render-listeners.sock', '127.0.0.1:18103 so_keepalive=on'],
         'default_server': True,
         'server_name': ['ws.example.com', '*.ws.example.com', 'ws.example.*', '.ws.example.org',
@@ -90,6 +90,25 @@ GOLDEN_SITES = {
         'upstreams': [{'name': 'listeners_app',
                        'servers': [{'address': '[2001:db8::10]:8765'}, {'address': '192.0.2.10:8765'}]}],
         'websocket_locations': [{'path': '/', 'upstream': 'listeners_app'}],
+    },
+    # TLS termination (Debian 12's nginx 1.22.1 / OpenSSL 3.0: the default build), wss upstream, Origin
+    # allowlist, per-client limits. The /etc/wsn-render/ files are a test PKI's when nginx -t runs.
+    'tls': {
+        'name': 'tls',
+        'listen': ['127.0.0.1:18106', '[::1]:18106 reuseport'],
+        'server_name': ['tls.example.com'],
+        'tls': {'certificate': '/etc/wsn-render/tls.crt', 'certificate_key': '/etc/wsn-render/tls.key', 'hsts': True,
+                'hsts_include_subdomains': True, 'redirect_http': ['127.0.0.1:18107', '[::1]:18107']},
+        'upstreams': [{'name': 'tls_app', 'tls': {'server_name': 'app.internal', 'ca_path': '/etc/wsn-render/ca.crt'},
+                       'servers': [{'address': '127.0.0.1:18271', 'max_conns': 500}, {'address': '127.0.0.1:18272'}]}],
+        'websocket_locations': [
+            {'path': '/ws/', 'upstream': 'tls_app', 'allowed_origins': ['https://tls.example.com', 'HTTP://[::1]:18107'],
+             'allow_missing_origin': False,
+             'client_limits': {'connections': 10, 'rate': '5r/s', 'burst': 10, 'status': 503}},
+            {'path': '/ws-open/', 'upstream': 'tls_app', 'allowed_origins': ['https://tls.example.com'],
+             'client_limits': {'rate': '30r/m'}},
+        ],
+        'static_locations': [{'path': '/', 'root': '/srv/www/tls', 'cache_control': 'public'}],
     },
     'static': {
         'name': 'static',
@@ -199,6 +218,17 @@ def http_extra_for(pki):
     return rh.ssl_directives(pki)
 
 
+TLS_RENDER_FILES = {'/etc/wsn-render/tls.crt': 'cert_path', '/etc/wsn-render/tls.key': 'key_path',
+                    '/etc/wsn-render/ca.crt': 'ca_path'}
+
+
+def with_pki(text, pki):
+    """A rendering with the golden sites' certificate paths pointing at the test PKI, for nginx -t."""
+    for path, attribute in TLS_RENDER_FILES.items():
+        text = text.replace(path, getattr(pki, attribute))
+    return text
+
+
 # ---------------------------------------------------------------------------
 # Sites
 # ---------------------------------------------------------------------------
@@ -207,12 +237,45 @@ def http_extra_for(pki):
 def test_site_golden(name, tmp_path, pki):
     site = built_site(name)
     text = rh.render_site(site)
-    # Whatever the values hold, the rendered file parses into the upstreams and one server block.
-    top = [(d.name, d.args) for d in nginx_config.parse(text)]
-    assert top == [('upstream', [u['name']]) for u in site['upstreams']] + [('server', [])]
+    # Whatever the values hold, the rendered file parses into the origin maps, limit zones, upstreams, the
+    # server block and the redirect server.
+    top = [(d.name, d.args[:1]) for d in nginx_config.parse(text)]
+    assert top == ([('map', ['$http_origin'])] * len(site['origin_maps'])
+                   + [(zone['directive'], ['$binary_remote_addr']) for zone in site['limit_zones']]
+                   + [('upstream', [u['name']]) for u in site['upstreams']] + [('server', [])]
+                   + [('server', [])] * bool(site['tls'] and site['tls']['redirect_listen']))
     check_golden('site-%s.conf' % name, text)
     if NGINX_AVAILABLE:
-        rh.assert_nginx_accepts(rh.nginx_t({'map': rh.render_upgrade_map(), name: text}, tmp_path, http_extra_for(pki)))
+        rh.assert_nginx_accepts(rh.nginx_t({'map': rh.render_upgrade_map(), name: with_pki(text, pki)}, tmp_path,
+                                           http_extra_for(pki)))
+
+
+def test_tls_site_for_each_debian_nginx():
+    """Mozilla intermediate written the way each nginx takes it: Debian 12 (nginx 1.22.1, OpenSSL 3.0) and
+    Debian 13 (nginx 1.26.3, OpenSSL 3.5)."""
+    def server(build):
+        text = rh.render_site(site_model.build(site_variables('tls'), nginx_build=build).as_dict()['sites'][0])
+        return nginx_config.parse(text)[-2]
+
+    def directives(node, name):
+        return [d.args for d in node.children if d.name == name]
+
+    bookworm = server(((1, 22, 1), (3, 0, 17)))
+    assert directives(bookworm, 'listen') == [['127.0.0.1:18106', 'ssl', 'http2'], ['[::1]:18106', 'reuseport', 'ssl', 'http2']]
+    assert directives(bookworm, 'http2') == []
+    assert directives(bookworm, 'ssl_session_tickets') == [['off']]
+    assert directives(bookworm, 'ssl_ecdh_curve') == [['X25519:prime256v1:secp384r1']]
+    trixie = server(((1, 26, 3), (3, 5, 1)))
+    assert directives(trixie, 'listen') == [['127.0.0.1:18106', 'ssl'], ['[::1]:18106', 'reuseport', 'ssl']]
+    assert directives(trixie, 'http2') == [['on']]
+    assert directives(trixie, 'ssl_session_tickets') == []
+    assert directives(trixie, 'ssl_ecdh_curve') == [['X25519MLKEM768:X25519:prime256v1:secp384r1']]
+    for node in (bookworm, trixie):
+        assert directives(node, 'ssl_protocols') == [['TLSv1.2', 'TLSv1.3']]
+        assert directives(node, 'ssl_ciphers') == [[':'.join(site_model.TLS_CIPHERS)]]
+        assert directives(node, 'ssl_session_cache') == [['shared:MozSSL:10m']]
+        assert directives(node, 'add_header') == [['Strict-Transport-Security', 'max-age=63072000; includeSubDomains',
+                                                   'always']]
 
 
 def test_upgrade_map_golden(tmp_path):
@@ -227,9 +290,9 @@ def test_all_golden_sites_together(tmp_path, pki):
     """The sites are one valid deployment: one model, one nginx, no clash between them."""
     config = site_model.build(site_variables(*GOLDEN_SITES)).as_dict()
     files = {'map': rh.render_upgrade_map()}
-    files.update((site['name'], rh.render_site(site)) for site in config['sites'])
+    files.update((site['name'], with_pki(rh.render_site(site), pki)) for site in config['sites'])
     for site in config['sites']:
-        assert files[site['name']] == rh.render_site(built_site(site['name']))
+        assert files[site['name']] == with_pki(rh.render_site(built_site(site['name'])), pki)
     rh.assert_nginx_accepts(rh.nginx_t(files, tmp_path, http_extra_for(pki)))
 
 
@@ -272,7 +335,8 @@ def test_nginx_conf_with_every_golden_site(tmp_path, pki):
     (include_dir / 'websocket-proxy-upgrade-map.conf').write_text(rh.render_upgrade_map(), encoding='utf-8')
     config = site_model.build(site_variables(*GOLDEN_SITES)).as_dict()
     for site in config['sites']:
-        (include_dir / ('websocket-proxy-%s.conf' % site['name'])).write_text(rh.render_site(site), encoding='utf-8')
+        text = with_pki(rh.render_site(site), pki)
+        (include_dir / ('websocket-proxy-%s.conf' % site['name'])).write_text(text, encoding='utf-8')
     for name in NGINX_VARIANTS:
         path = tmp_path / ('nginx-%s.conf' % name)
         path.write_text(rh.render_nginx_conf(nginx_model(name, nginx_include_dir=str(include_dir))), encoding='utf-8')

@@ -51,11 +51,16 @@ BASE_SITE = {
     'name': 'prop',
     'listen': ['127.0.0.1:18080', '[::1]:18080 ssl'],
     'server_name': ['example.com', r'~^ws\d+\.example\.com$'],
+    'tls': {'certificate': '/etc/ssl/prop.crt', 'certificate_key': '/etc/ssl/private/prop.key', 'hsts': True,
+            'redirect_http': ['127.0.0.1:18090']},
     'upstreams': [{'name': 'app', 'method': 'hash', 'hash_key': '$remote_addr', 'keepalive': 4,
-                   'servers': [{'address': '127.0.0.1:18001', 'fail_timeout': '10s'},
+                   'tls': {'server_name': 'app.internal', 'ca_path': '/etc/ssl/app-ca.pem'},
+                   'servers': [{'address': '127.0.0.1:18001', 'fail_timeout': '10s', 'max_conns': 100},
                                {'address': 'unix:/run/app.sock'}]}],
     'websocket_locations': [{'path': '/ws/', 'upstream': 'app', 'read_timeout': '1h', 'send_timeout': '1h',
-                             'connect_timeout': '5s', 'next_upstream': 'error timeout'}],
+                             'connect_timeout': '5s', 'next_upstream': 'error timeout',
+                             'allowed_origins': ['https://example.com', 'http://localhost:8080'],
+                             'client_limits': {'connections': 20, 'rate': '10r/s', 'burst': 5}}],
     # Takes its timeouts and next_upstream from the role-wide defaults.
     'proxy_locations': [{'path': '/api/', 'upstream': 'app'}],
     'static_locations': [
@@ -74,6 +79,7 @@ BASE_VARIABLES = {
     'websocket_proxy_next_upstream': 'error timeout',
     'websocket_proxy_static_expires': '2h',
     'websocket_proxy_gzip_types': ['text/plain', 'text/css', 'application/json'],
+    'websocket_proxy_real_ip_from': ['10.0.0.0/8', '::1'],
     'websocket_proxy_sites': [BASE_SITE],
 }
 
@@ -115,6 +121,10 @@ def substitute(nodes, words):
     count = 0
     result = []
     for name, args, children in nodes:
+        if name == PLACEHOLDER:  # a map entry's key
+            assert len(words) == 1
+            name = words[0]
+            count += 1
         new_args = []
         for arg in args:
             if arg == PLACEHOLDER:
@@ -134,15 +144,27 @@ def substitute(nodes, words):
     return result, count
 
 
+def structure(nodes, in_map=False):
+    """rh.skeleton, except that a map's entries are values (keys), not directive names."""
+    return [('<map key>' if in_map else name, None if children is None else structure(children, name == 'map'))
+            for name, _args, children in nodes]
+
+
+def site_server(nodes):
+    """Index of the site's server block (the first; the plain-HTTP redirect server follows it)."""
+    return [node[0] for node in nodes].index('server')
+
+
 def without_directive(nodes, location_args, name):
     """The tree without directive ``name`` in the server's location ``location_args``."""
-    server = nodes[-1]
+    at = site_server(nodes)
+    server = nodes[at]
     children = []
     for child in server[2]:
         if child[0] == 'location' and child[1] == tuple(location_args):
             child = (child[0], child[1], [c for c in child[2] if c[0] != name])
         children.append(child)
-    return nodes[:-1] + [(server[0], server[1], children)]
+    return nodes[:at] + [(server[0], server[1], children)] + nodes[at + 1:]
 
 
 # ---------------------------------------------------------------------------
@@ -237,6 +259,54 @@ def _locate_list(*path):
     return locate
 
 
+def _locate_tls_redirect(site):
+    listen = site['tls']['redirect_listen'][0]
+    words = [listen['address']] + listen['params']
+    site['tls']['redirect_listen'][0] = dict(listen, address=PLACEHOLDER, params=[])
+    return words
+
+
+def _locate_site_name(site):
+    """The site name is in the names of its map variable and limit zones (and in comments)."""
+    part = site_model._variable_part(site['name'])
+    site['name'] = PLACEHOLDER
+
+    def swap(text):
+        assert part in text
+        return text.replace('_%s_' % part, '_%s_' % PLACEHOLDER)
+    for item in site['origin_maps']:
+        item['variable'] = swap(item['variable'])
+    for zone in site['limit_zones']:
+        zone['zone'] = swap(zone['zone'])
+    for location in site['websocket_locations']:
+        if location['origin_denied_variable']:
+            location['origin_denied_variable'] = swap(location['origin_denied_variable'])
+        for limit in (location['limit_conn'], location['limit_req']):
+            if limit:
+                limit['zone'] = swap(limit['zone'])
+    return [part]
+
+
+def _locate_upstream_tls(key):
+    """An upstream TLS setting, which each location of that upstream renders."""
+    def locate(site):
+        value = site['upstreams'][0]['tls'][key]
+        site['upstreams'][0]['tls'][key] = PLACEHOLDER
+        for location in site['websocket_locations'] + site['proxy_locations']:
+            location['upstream_tls'][key] = PLACEHOLDER
+        return [value]
+    return locate
+
+
+def _locate_limit_rate(site):
+    """The rate is in the site's limit_req_zone (an argument 'rate=...')."""
+    value = site['websocket_locations'][0]['limit_req']['rate']
+    for zone in site['limit_zones']:
+        if zone['rate'] == value:
+            zone['rate'] = PLACEHOLDER
+    return [value]
+
+
 def _locate_cache_control(site):
     value = site['static_locations'][0]['cache_control']
     if value is None:
@@ -273,10 +343,35 @@ BLOCK_ESCAPE = '\x0c# "\n} server {\n#" ;'
 TIMES = ['60s', '1h', '1h 30m', '500ms', '2d12h', '90']
 SECONDS = ['10s', '1m 30s', '30', '1h']
 FIELDS = [
-    Field('site name', _set('name'), ['prop', 'a.b-c_d9'], kind='comment'),
-    Field('listen', _set('listen', 0), ['127.0.0.1:18081', '[::1]:18082 ssl http2', 'unix:/run/wsn.sock',
+    Field('site name', _set('name'), ['prop', 'a.b-c_d9', 'a_d', 'a.'], locate=_locate_site_name,
+          words=lambda v: [site_model._variable_part(v)]),
+    # The site has tls: every TCP listen gets "ssl", and "http2" for the default build (nginx 1.22).
+    Field('listen', _set('listen', 0), ['127.0.0.1:18081', '[::1]:18082 ssl', 'unix:/run/wsn.sock',
                                         '18083', '*:18084 backlog=5', 'localhost:18085 reuseport'],
-          locate=_locate_listen, words=lambda v: v.split(' ')),
+          locate=_locate_listen,
+          words=lambda v: v.split(' ') if v.startswith('unix:') else (
+              v.split(' ') + ([] if 'ssl' in v.split(' ') else ['ssl']) + ['http2'])),
+    Field('redirect_http', _set('tls', 'redirect_http', 0), ['127.0.0.1:18091', '80', '[::1]:8080 reuseport'],
+          locate=_locate_tls_redirect, words=lambda v: v.split(' ')),
+    Field('certificate', _set('tls', 'certificate'), ['/etc/ssl/a.crt', '/etc/ssl/a b.pem'],
+          locate=_locate('tls', 'certificate')),
+    Field('certificate_key', _set('tls', 'certificate_key'), ['/etc/ssl/private/a.key', '/k/a b.key'],
+          locate=_locate('tls', 'certificate_key')),
+    Field('upstream tls server_name', _set('upstreams', 0, 'tls', 'server_name'), ['app.internal', '10.0.0.1'],
+          locate=_locate_upstream_tls('server_name')),
+    Field('upstream tls ca_path', _set('upstreams', 0, 'tls', 'ca_path'), ['/etc/ssl/ca.pem', '/etc/ssl/c a.pem'],
+          locate=_locate_upstream_tls('ca_path')),
+    Field('allowed_origins item', _set('websocket_locations', 0, 'allowed_origins', 0),
+          ['https://example.com', 'http://[::1]:8080', 'https://a-b.example:443'],
+          locate=_locate('origin_maps', 0, 'origins', 0), words=lambda v: [v.lower()],
+          examples=['https://a.example"; } server {', 'https://a.example;', 'HTTPS://A.EXAMPLE']),
+    Field('client_limits rate', _set('websocket_locations', 0, 'client_limits', 'rate'), ['10r/s', '30r/m'],
+          locate=_locate_limit_rate),
+    Field('websocket_proxy_real_ip_from item', _set('', 'websocket_proxy_real_ip_from', 0),
+          ['10.0.0.0/8', '192.168.1.7', 'fd00::/8', 'unix:'], locate=_locate('real_ip', 'from', 0),
+          examples=['10.0.0.0/8; allow all', '10.0.0.1/8']),
+    Field('websocket_proxy_real_ip_header', _set('', 'websocket_proxy_real_ip_header'),
+          ['X-Forwarded-For', 'X-Real-IP', 'proxy_protocol'], locate=_locate('real_ip', 'header')),
     Field('server_name', _set('server_name', 0), ['example.com', '*.example.com', 'example.*', '.example.org', '_', ''],
           locate=_locate('server_name', 0)),
     Field('server_name regex', _set('server_name', 1), ['~^ws\\d+$', '~(?<name>.+)\\.example\\.net$'],
@@ -364,7 +459,7 @@ def check_site(site, field, value=None, arg_filter=None):
         assert words == field.words(value), 'the model normalized %r to %r' % (value, words)
     assert all(isinstance(word, str) for word in words)
     placeholder_tree = _placeholder_tree(json.dumps(with_placeholder, sort_keys=True), arg_filter)
-    assert rh.skeleton(placeholder_tree) == rh.skeleton(baseline_tree())
+    assert structure(placeholder_tree) == structure(baseline_tree())
     expected, count = substitute(placeholder_tree, words)
     assert count >= 1, 'the field does not reach the configuration'
     assert actual == expected, 'the value %r changed the configuration:\n%s' % (words, text)
@@ -396,12 +491,14 @@ def check_field(field, value):
         actual = rh.parse_tree(text)
         base = baseline_tree()
         assert len(actual) == len(base), text
-        assert actual[:-1] == base[:-1], 'the upstream blocks changed:\n%s' % text
-        assert actual[-1][:2] == ('server', ()), text
-        children = base[-1][2]
+        server = site_server(base)
+        assert actual[:server] + actual[server + 1:] == base[:server] + base[server + 1:], \
+            'the blocks around the server changed:\n%s' % text
+        assert actual[server][:2] == ('server', ()), text
+        children = base[server][2]
         at = children.index(('client_max_body_size', ('1m',), None))
         own = rh.tree(nginx_config.parse(value.strip()))
-        assert actual[-1][2] == children[:at] + own + children[at + 1:], text
+        assert actual[server][2] == children[:at] + own + children[at + 1:], text
 
 
 # Text that means something to nginx's tokenizer or to the checks, and pieces of it.
@@ -445,7 +542,7 @@ def _field_param(field):
 
 def test_baseline_is_valid_and_renders_every_field():
     config, text, tree = _baseline()
-    assert [node[0] for node in tree] == ['upstream', 'server']
+    assert [node[0] for node in tree] == ['map', 'limit_conn_zone', 'limit_req_zone', 'upstream', 'server', 'server']
     assert '\n    client_max_body_size 1m;\n' in text
 
 
@@ -541,8 +638,9 @@ def test_control_unquoted_value_changes_the_structure():
     site = baseline_config()['sites'][0]
     site['server_name'][0] = INJECTION  # bypasses the model on purpose
     directives = nginx_config.parse(rh.render_site(site, arg_filter=_raw))
-    assert [d.name for d in directives] == ['upstream', 'server', 'server']
-    assert next(d for d in directives[1].children if d.name == 'server_name').args == ['a']
+    # Twice: in the site's server and in its plain-HTTP redirect server.
+    assert [d.name for d in directives] == ['map', 'limit_conn_zone', 'limit_req_zone', 'upstream'] + ['server'] * 4
+    assert next(d for d in directives[4].children if d.name == 'server_name').args == ['a']
     # ...and check_site, the property's comparison, reports it.
     with pytest.raises(AssertionError, match='changed the configuration'):
         check_site(site, FIELDS_BY_NAME['server_name'], arg_filter=_raw)
