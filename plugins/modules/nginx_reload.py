@@ -52,6 +52,8 @@ options:
       - When nginx was not running, the time allowed for C(systemctl start) and the first worker process together;
         C(systemctl) is killed when it has not finished by then (the start job it queued may still go on).
       - Must be a finite number greater than 0 and at most 3600 (one hour); V(inf), V(nan) and larger values are refused.
+      - A reload the master refuses (it writes C([emerg]) to its error log and keeps the previous workers) fails about
+        2 seconds after nginx's last C([emerg]) line, without waiting for the timeout.
     type: float
     default: 30.0
 extends_documentation_fragment:
@@ -179,6 +181,9 @@ from ansible.module_utils.common.text.converters import to_text
 
 MAX_TIMEOUT = 3600
 POLL_INTERVAL = 0.05
+# After an [emerg] line, nginx may still retry (bind() tries 5 times, 0.5 s apart); when nothing changes
+# for this long after the last one, the master has kept the previous configuration.
+EMERG_SETTLE = 2.0
 MASTER_TITLE = 'nginx: master process'
 WORKER_TITLE = 'nginx: worker process'
 SHUTTING_DOWN_TITLE = 'nginx: worker process is shutting down'
@@ -427,6 +432,7 @@ def reload_and_wait(pid_file='/run/nginx.pid', timeout=30.0, service='nginx', ch
     deadline = sent + timeout
 
     details = dict(master_pid=master, old_workers=sorted(old), error_log=log_path)
+    emerg_lines, last_emerg = [], None
     while True:
         if not is_alive(master):
             lines = error_log_tail(log_path, log_offset)
@@ -444,6 +450,16 @@ def reload_and_wait(pid_file='/run/nginx.pid', timeout=30.0, service='nginx', ch
                 msg += ', %s shutting down' % (_plural(len(down), 'old worker') + (' is' if len(down) == 1 else ' are'))
             return _result(master_pid=master, old_workers=sorted(old), new_workers=new_pids, shutting_down=down,
                            seconds=seconds, error_log=log_path, msg=msg)
+        lines = error_log_tail(log_path, log_offset)
+        emerg = [line for line in lines if '[emerg]' in line]
+        if emerg != emerg_lines:
+            emerg_lines, last_emerg = emerg, time.monotonic()
+        if last_emerg is not None and accepting and not new_pids and time.monotonic() - last_emerg >= EMERG_SETTLE:
+            msg = ('nginx did not take the new configuration after SIGHUP to its master process %d: it logged [emerg] '
+                   'and %.1f s later the previous worker processes (%s) still accept connections, so nginx keeps serving '
+                   'the previous configuration' % (master, time.monotonic() - last_emerg, _pids(accepting)))
+            raise ReloadError(_with_log(msg, log_path, lines), still_accepting=accepting, new_workers=new_pids,
+                              error_log_lines=lines, **details)
         if time.monotonic() >= deadline:
             break
         _sleep_until(deadline, poll_interval)

@@ -49,11 +49,11 @@ def ws_connect(url: str, **kwargs):
     return _ws_connect(url, **kwargs)
 
 
-def http_get(url: str, headers: dict[str, str] | None = None, timeout: float = 10):
-    """GET that returns (status, headers, body) for error statuses too."""
+def http_get(url: str, headers: dict[str, str] | None = None, timeout: float = 10, context=None):
+    """GET that returns (status, headers, body) for error statuses too; ``context``: TLS verification."""
     request = urllib.request.Request(url, headers=headers or {})
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with urllib.request.urlopen(request, timeout=timeout, context=context) as response:
             return response.status, response.headers, response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.headers, error.read()

@@ -335,6 +335,31 @@ def test_an_old_worker_with_an_open_request_does_not_hold_up_the_reload(tmp_path
         stop_upstream()
 
 
+def test_a_rejected_reload_fails_soon_after_the_emerg_line_not_at_the_timeout(nginx):
+    holder = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        holder.bind((LOOPBACK, 0))
+        holder.listen(1)
+        busy = holder.getsockname()[1]
+        before = nginx.workers()
+        nginx.write('v2', extra_listen=busy)
+        started = time.monotonic()
+        with pytest.raises(ReloadError) as caught:
+            reload_and_wait(str(nginx.pid_file), 60)
+        elapsed = time.monotonic() - started
+        msg = caught.value.msg
+        # nginx tries bind() 5 times 0.5 s apart, then the settle time: well before the 60 s timeout.
+        assert nginx_reload.EMERG_SETTLE <= elapsed < 10, elapsed
+        assert msg.startswith('nginx did not take the new configuration after SIGHUP to its master process %d: it logged '
+                              '[emerg] and ' % nginx.master), msg
+        assert 'the previous worker processes (%s) still accept connections' % ', '.join(str(p) for p in before) in msg
+        assert 'bind() to %s:%d failed (98: Address already in use)' % (LOOPBACK, busy) in msg
+        assert nginx.get() == (200, b'v1')
+        assert caught.value.details['still_accepting'] == before
+    finally:
+        holder.close()
+
+
 def test_a_reload_the_master_rejects_fails_and_the_old_configuration_stays(nginx):
     holder = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:

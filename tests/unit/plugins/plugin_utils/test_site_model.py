@@ -43,6 +43,13 @@ GOOD_SITE = {
 
 
 HEALTH = 'site "demo", upstream "echo", health_check: '
+TLS = 'site "demo", tls: '
+WS = 'site "demo", location "/ws/": '
+LIMITS = 'site "demo", location "/ws/", client_limits: '
+UPSTREAM_TLS = 'site "demo", upstream "echo", tls: '
+ORIGIN = WS + ('allowed_origins item must be scheme://host or scheme://host:port with scheme http or https and no '
+               'path, such as https://app.example.com, got %s')
+TLS_FILES = {'certificate': '/etc/ssl/demo.pem', 'certificate_key': '/etc/ssl/private/demo.key'}
 LOCATION_CHECK = 'site "demo", location "/ws/", check: '
 
 
@@ -482,6 +489,96 @@ BAD = [
                  Contains("argument 'echo' is of type str"), id='check-echo-not-a-bool'),
     pytest.param(sites(site(proxy_locations=[{'path': '/api/', 'upstream': 'echo', 'check': {'path': '/api/'}}])), None, None,
                  Contains('check. Supported parameters include:'), id='check-on-a-plain-proxy-location'),
+    # -- TLS termination, TLS upstreams, Origin allowlist, client limits, realip, max_conns (issue 9)
+    pytest.param(sites(site(tls={'certificate_key': '/k.pem'})), None, None,
+                 TLS + 'set exactly one of certificate (a file on the host) and certificate_src (a file on the '
+                       'controller, copied to the host)', id='tls-no-certificate'),
+    pytest.param(sites(site(tls={'certificate': '/c.pem', 'certificate_src': 'c.pem', 'certificate_key': '/k.pem'})),
+                 None, None, TLS + 'set exactly one of certificate (a file on the host) and certificate_src (a file on '
+                                   'the controller, copied to the host)', id='tls-certificate-twice'),
+    pytest.param(sites(site(tls={'certificate': '/c.pem'})), None, None,
+                 TLS + 'set exactly one of certificate_key (a file on the host) and certificate_key_src (a file on the '
+                       'controller, copied to the host)', id='tls-no-key'),
+    pytest.param(sites(site(tls={**TLS_FILES, 'certificate': 'c.pem'})), None, None,
+                 TLS + 'certificate must be an absolute path (start with "/"), got "c.pem"', id='tls-certificate-relative'),
+    pytest.param(sites(site(tls={**TLS_FILES, 'certificate_key': '/etc/ssl/$host.key'})), None, None,
+                 TLS + 'certificate_key must not contain "$" (nginx would read it as a variable), got "/etc/ssl/$host.key"',
+                 id='tls-key-variable'),
+    pytest.param(sites(site(tls={'certificate_src': 'c.pem\n', 'certificate_key': '/k.pem'})), None, None,
+                 TLS + 'certificate_src ' + CONTROL % '"c.pem\\n"', id='tls-certificate_src-newline'),
+    pytest.param(sites(site(listen=['443 http2'], tls=TLS_FILES)), None, None,
+                 TLS + 'listen "443 http2": leave "http2" out and use tls.http2, which is written the way this nginx '
+                       'takes it', id='tls-http2-in-listen'),
+    pytest.param(sites(site(listen=['443 ssl'])), None, None,
+                 'site "demo": listen "443 ssl" has "ssl" but the site has no tls settings (certificate and key)',
+                 id='ssl-listen-without-tls'),
+    pytest.param(sites(site(listen=[443], tls={**TLS_FILES, 'redirect_http': ['80 ssl']})), None, None,
+                 TLS + 'redirect_http value "80 ssl" is plain HTTP: no ssl, http2 or quic', id='tls-redirect-ssl'),
+    pytest.param(sites(site(listen=[443], tls={**TLS_FILES, 'redirect_http': [443]})), None, None,
+                 TLS + 'redirect_http "*:443" is also a TLS listen of this site', id='tls-redirect-same-port'),
+    pytest.param(sites(site(tls={**TLS_FILES, 'redirect_http': ['80;']})), None, None,
+                 TLS + 'redirect_http value "80;" address "80;" is not a host name or IP address', id='tls-redirect-injection'),
+    pytest.param(sites(site(tls={**TLS_FILES, 'hsts': True, 'hsts_max_age': -1})), None, None,
+                 TLS + 'hsts_max_age must be 0 or more, got -1', id='tls-hsts-negative'),
+    pytest.param(sites(site(tls={**TLS_FILES, 'check_ca_path': 'ca.pem'})), None, None,
+                 TLS + 'check_ca_path must be an absolute path (start with "/"), got "ca.pem"', id='tls-check_ca_path'),
+    pytest.param(sites(site(tls={**TLS_FILES, 'http2': 'sometimes'})), None, None,
+                 Contains("argument 'http2' is of type str"), id='tls-http2-not-a-bool'),
+    pytest.param({**sites(site(tls={'certificate_src': 'c.pem', 'certificate_key_src': 'k.pem'})),
+                  'websocket_proxy_tls_dir': 'tls'}, None, None,
+                 'websocket_proxy_tls_dir must be an absolute path (start with "/"), got "tls"', id='tls_dir-relative'),
+    pytest.param(sites(site(upstreams=upstream(tls={}))), None, None,
+                 UPSTREAM_TLS + "server_name is needed when verify is on: nginx checks the servers' certificate against it "
+                            '(and sends it as SNI); the upstream name is not a host name', id='upstream-tls-no-server_name'),
+    pytest.param(sites(site(upstreams=upstream(tls={'server_name': 'app internal'}))), None, None,
+                 UPSTREAM_TLS + 'server_name "app internal" is not a host name or IP address',
+                 id='upstream-tls-server_name-space'),
+    pytest.param(sites(site(upstreams=upstream(tls={'server_name': 'app', 'ca_path': 'ca.pem'}))), None, None,
+                 UPSTREAM_TLS + 'ca_path must be an absolute path (start with "/"), got "ca.pem"', id='upstream-tls-ca_path'),
+    pytest.param(sites(site(upstreams=servers({'address': '127.0.0.1:8765', 'max_conns': -1}))), None, None,
+                 UPSTREAM[:-2] + ', server "127.0.0.1:8765": max_conns must be 0 or more, got -1', id='max_conns-negative'),
+    pytest.param(sites(site(websocket_locations=ws_location(allowed_origins=['https://app.test/']))), None, None,
+                 ORIGIN % '"https://app.test/"', id='origin-with-path'),
+    pytest.param(sites(site(websocket_locations=ws_location(allowed_origins=['app.test']))), None, None,
+                 ORIGIN % '"app.test"', id='origin-without-scheme'),
+    pytest.param(sites(site(websocket_locations=ws_location(allowed_origins=['ftp://app.test']))), None, None,
+                 ORIGIN % '"ftp://app.test"', id='origin-other-scheme'),
+    pytest.param(sites(site(websocket_locations=ws_location(allowed_origins=['https://*.app.test']))), None, None,
+                 ORIGIN % '"https://*.app.test"', id='origin-wildcard'),
+    pytest.param(sites(site(websocket_locations=ws_location(allowed_origins=['https://app.test:99999']))), None, None,
+                 WS + 'allowed_origins item port must be 65535 or less, got 99999', id='origin-port'),
+    pytest.param(sites(site(websocket_locations=ws_location(allowed_origins=['https://a.test" 0; default 0; "x']))),
+                 None, None, ORIGIN % '"https://a.test\\" 0; default 0; \\"x"', id='origin-injection'),
+    pytest.param(sites(site(websocket_locations=ws_location(allow_missing_origin=False))), None, None,
+                 WS + 'allow_missing_origin: false needs allowed_origins (the origins that may connect)',
+                 id='origin-missing-refused-without-list'),
+    pytest.param(sites(site(websocket_locations=ws_location(client_limits={}))), None, None,
+                 LIMITS + 'set connections, rate or both (or leave client_limits out)', id='limits-empty'),
+    pytest.param(sites(site(websocket_locations=ws_location(client_limits={'connections': 0}))), None, None,
+                 LIMITS + 'connections must be 1 or more, got 0', id='limits-connections-0'),
+    pytest.param(sites(site(websocket_locations=ws_location(client_limits={'rate': '10/s'}))), None, None,
+                 LIMITS + 'rate must be requests per second or minute such as 10r/s or 30r/m, got "10/s"',
+                 id='limits-rate-unit'),
+    pytest.param(sites(site(websocket_locations=ws_location(client_limits={'rate': '0r/s'}))), None, None,
+                 LIMITS + 'rate must be requests per second or minute such as 10r/s or 30r/m, got "0r/s"',
+                 id='limits-rate-0'),
+    pytest.param(sites(site(websocket_locations=ws_location(client_limits={'rate': '5r/s', 'burst': -1}))), None, None,
+                 LIMITS + 'burst must be 0 or more, got -1', id='limits-burst-negative'),
+    pytest.param(sites(site(websocket_locations=ws_location(client_limits={'connections': 5, 'burst': 3}))), None, None,
+                 LIMITS + 'burst is only used with rate', id='limits-burst-without-rate'),
+    pytest.param(sites(site(websocket_locations=ws_location(client_limits={'connections': 5, 'status': 403}))), None, None,
+                 Contains("value of status must be one of: 429, 503, got: 403"), id='limits-status'),
+    pytest.param(sites(site(proxy_locations=[{'path': '/api/', 'upstream': 'echo', 'allowed_origins': ['https://a.test']}])),
+                 None, None, Contains('allowed_origins. Supported parameters include:'), id='origins-on-a-plain-proxy-location'),
+    pytest.param({**sites(site()), 'websocket_proxy_real_ip_from': ['10.0.0.1/8']}, None, None,
+                 'websocket_proxy_real_ip_from item must be an IP address or network such as 10.0.0.0/8 (no host bits '
+                 'set), or "unix:", got "10.0.0.1/8"', id='real_ip_from-host-bits'),
+    pytest.param({**sites(site()), 'websocket_proxy_real_ip_from': ['lb.example.com']}, None, None,
+                 'websocket_proxy_real_ip_from item must be an IP address or network such as 10.0.0.0/8 (no host bits '
+                 'set), or "unix:", got "lb.example.com"', id='real_ip_from-name'),
+    pytest.param({**sites(site()), 'websocket_proxy_real_ip_from': ['10.0.0.0/8'], 'websocket_proxy_real_ip_header': 'X Forwarded'},
+                 None, None, 'websocket_proxy_real_ip_header must be an HTTP header name such as X-Forwarded-For, got '
+                             '"X Forwarded"', id='real_ip_header-space'),
     pytest.param({**sites(site()), 'websocket_proxy_backend_port': 0}, None, None,
                  'websocket_proxy_backend_port must be 1 or more, got 0', id='backend_port-0'),
     pytest.param({**sites(site()), 'websocket_proxy_down_servers': ['backend-1\n']}, None, None,
@@ -983,3 +1080,92 @@ def test_accepted_check_values_stay_one_request_line_and_header(value):
 def test_sites_without_a_root_location_answer_404(changes, fallback):
     """Otherwise nginx serves its compiled-in root, Debian's "Welcome to nginx!" page, for unknown paths."""
     assert build(sites(site(**changes))).sites[0].not_found_fallback is fallback
+
+
+# ---------------------------------------------------------------------------
+# TLS, Origin allowlist, client limits, realip (issue 9)
+# ---------------------------------------------------------------------------
+
+def test_tls_site_listens_with_ssl_redirects_and_is_checked_over_wss():
+    config = build(sites(site(listen=['443', 'unix:/run/a.sock'], server_name=['app.test', '_'],
+                              tls={'certificate_src': 'files/app.pem', 'certificate_key_src': 'files/app.key',
+                                   'hsts': 'true', 'redirect_http': ['80'], 'check_ca_path': '/etc/ssl/ca.pem'})))
+    (demo,) = config.sites
+    assert [(item.key, item.params) for item in demo.listen] == [('*:443', ['ssl', 'http2']), ('unix:/run/a.sock', [])]
+    tls = demo.tls
+    assert (tls.certificate, tls.certificate_key) == ('/etc/nginx/websocket-proxy-tls/demo.crt',
+                                                      '/etc/nginx/websocket-proxy-tls/demo.key')
+    assert (tls.certificate_src, tls.certificate_key_src) == ('files/app.pem', 'files/app.key')
+    assert (tls.hsts, tls.redirect_port) == ('max-age=63072000', None)
+    assert [item.key for item in tls.redirect_listen] == ['*:80']
+    (check,) = config.proxy_checks
+    assert (check.address, check.tls, check.ca_path, check.host_header) == ('127.0.0.1:443', True, '/etc/ssl/ca.pem',
+                                                                           'app.test')
+
+
+def test_tls_redirect_names_a_port_other_than_443():
+    config = build(sites(site(listen=['8443'], tls={**TLS_FILES, 'redirect_http': ['8080'], 'hsts': False})))
+    assert (config.sites[0].tls.redirect_port, config.sites[0].tls.hsts) == (8443, None)
+
+
+def test_redirect_listen_clashes_with_another_sites_default_server():
+    errors = errors_of(sites(site(listen=[443], default_server=True, tls={**TLS_FILES, 'redirect_http': [80]}),
+                             other_site(listen=[80], default_server=True)))
+    assert errors == ['site "other": is the default server of *:80, and so is site "demo"; only one site may be']
+
+
+def test_tls_upstream_is_health_checked_over_tls_as_nginx_verifies_it():
+    config = build(sites(site(upstreams=upstream(tls={'server_name': 'app.internal', 'ca_path': '/etc/ssl/int.pem'}))))
+    (echo,) = config.sites[0].upstreams
+    assert echo.tls == {'server_name': 'app.internal', 'verify': True, 'ca_path': '/etc/ssl/int.pem'}
+    assert config.sites[0].websocket_locations[0].upstream_tls == echo.tls
+    (check,) = config.upstream_checks
+    assert (check.tls, check.validate_certs, check.ca_path, check.host_header) == (True, True, '/etc/ssl/int.pem',
+                                                                                   'app.internal')
+    unverified = build(sites(site(upstreams=upstream(tls={'verify': 'false'}, health_check={'host_header': 'x.test'}))))
+    (check,) = unverified.upstream_checks
+    assert (check.tls, check.validate_certs, check.host_header) == (True, False, 'x.test')
+    assert unverified.sites[0].upstreams[0].tls['server_name'] is None
+    assert build(sites(site(upstreams=upstream(tls={'enabled': False})))).sites[0].upstreams[0].tls is None
+
+
+def test_origins_limits_and_max_conns_from_strings_as_given_with_e():
+    config = build({**sites(site(
+        name='my-site.1',
+        upstreams=servers({'address': '127.0.0.1:8765', 'max_conns': '8'}),
+        websocket_locations=ws_location(allowed_origins=['HTTPS://App.Test', 'http://[::1]:8080'],
+                                        allow_missing_origin='false',
+                                        client_limits={'connections': '8', 'rate': '10r/s', 'burst': '5',
+                                                       'status': '503'}))),
+        'websocket_proxy_real_ip_from': ['10.0.0.0/8', '::1', 'unix:'], 'websocket_proxy_real_ip_recursive': 'false'})
+    (demo,) = config.sites
+    (ws,) = demo.websocket_locations
+    assert ws.origins == ['https://app.test', 'http://[::1]:8080'] and ws.allow_missing_origin is False
+    assert ws.origin_denied_variable == '$websocket_proxy_origin_denied_my_hsite_d1_0'
+    assert ws.limit_conn == {'zone': 'websocket_proxy_conn_my_hsite_d1_0', 'connections': 8}
+    assert ws.limit_req == {'zone': 'websocket_proxy_req_my_hsite_d1_0', 'rate': '10r/s', 'burst': 5}
+    assert ws.limit_status == 503
+    assert demo.upstreams[0].servers[0].max_conns == 8
+    assert demo.real_ip == {'from': ['10.0.0.0/8', '::1/128', 'unix:'], 'header': 'X-Forwarded-For', 'recursive': False}
+    assert [zone['directive'] for zone in demo.limit_zones] == ['limit_conn_zone', 'limit_req_zone']
+    (check,) = config.proxy_checks
+    assert check.origin == 'https://app.test'
+
+
+def test_site_names_give_distinct_variable_names():
+    """Site names may hold "." and "-", variable names may not: different names never share a map or zone."""
+    names = ['a-b', 'a_b', 'a.b', 'a_hb', 'a__b', 'a_d_b']
+    assert len({site_model._variable_part(name) for name in names}) == len(names)
+    for name in names:
+        assert re.fullmatch(r'[A-Za-z0-9_]+', site_model._variable_part(name))
+
+
+@settings(max_examples=200, deadline=None, derandomize=True, database=None)
+@given(st.text(max_size=40))
+def test_an_accepted_origin_is_one_plain_word(text):
+    """Whatever text is given, an accepted origin is scheme://host[:port] of safe characters only."""
+    try:
+        origin = nv.check_origin(text)
+    except ValueError:
+        return
+    assert re.fullmatch(r'https?://[a-z0-9_.\-\[\]:]+', origin), origin
