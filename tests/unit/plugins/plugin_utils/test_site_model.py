@@ -529,7 +529,7 @@ BAD = [
                  'websocket_proxy_tls_dir must be an absolute path (start with "/"), got "tls"', id='tls_dir-relative'),
     pytest.param(sites(site(upstreams=upstream(tls={}))), None, None,
                  UPSTREAM_TLS + "server_name is needed when verify is on: nginx checks the servers' certificate against it "
-                            '(and sends it as SNI); the upstream name is not a host name', id='upstream-tls-no-server_name'),
+                                '(and sends it as SNI); the upstream name is not a host name', id='upstream-tls-no-server_name'),
     pytest.param(sites(site(upstreams=upstream(tls={'server_name': 'app internal'}))), None, None,
                  UPSTREAM_TLS + 'server_name "app internal" is not a host name or IP address',
                  id='upstream-tls-server_name-space'),
@@ -1099,8 +1099,8 @@ def test_tls_site_listens_with_ssl_redirects_and_is_checked_over_wss():
     assert (tls.hsts, tls.redirect_port) == ('max-age=63072000', None)
     assert [item.key for item in tls.redirect_listen] == ['*:80']
     (check,) = config.proxy_checks
-    assert (check.address, check.tls, check.ca_path, check.host_header) == ('127.0.0.1:443', True, '/etc/ssl/ca.pem',
-                                                                           'app.test')
+    assert (check.address, check.tls, check.ca_path) == ('127.0.0.1:443', True, '/etc/ssl/ca.pem')
+    assert check.host_header == 'app.test'
 
 
 def test_tls_redirect_names_a_port_other_than_443():
@@ -1130,13 +1130,14 @@ def test_tls_upstream_is_health_checked_over_tls_as_nginx_verifies_it():
 
 
 def test_origins_limits_and_max_conns_from_strings_as_given_with_e():
-    config = build({**sites(site(
-        name='my-site.1',
-        upstreams=servers({'address': '127.0.0.1:8765', 'max_conns': '8'}),
-        websocket_locations=ws_location(allowed_origins=['HTTPS://App.Test', 'http://[::1]:8080'],
-                                        allow_missing_origin='false',
-                                        client_limits={'connections': '8', 'rate': '10r/s', 'burst': '5',
-                                                       'status': '503'}))),
+    config = build({
+        **sites(site(
+            name='my-site.1',
+            upstreams=servers({'address': '127.0.0.1:8765', 'max_conns': '8'}),
+            websocket_locations=ws_location(allowed_origins=['HTTPS://App.Test', 'http://[::1]:8080'],
+                                            allow_missing_origin='false',
+                                            client_limits={'connections': '8', 'rate': '10r/s', 'burst': '5',
+                                                           'status': '503'}))),
         'websocket_proxy_real_ip_from': ['10.0.0.0/8', '::1', 'unix:'], 'websocket_proxy_real_ip_recursive': 'false'})
     (demo,) = config.sites
     (ws,) = demo.websocket_locations
