@@ -43,8 +43,9 @@ test: setup test-tools ## The whole suite: lint, unit, role validation, build, s
 	$(MAKE) --no-print-directory lint unit roles-check build-check sanity molecule; \
 	echo "make test: all passed in $$(( $$(date +%s) - start )) s"
 
-lint: venv ## ansible-lint (production profile) and yamllint on the whole collection
+lint: venv ## ansible-lint (production profile) and yamllint; antsibull-docs on plugin and role docs
 	ansible-lint --profile production
+	antsibull-docs lint-collection-docs --plugin-docs .
 
 unit: venv ## Module unit tests against real servers on loopback
 	python -m pytest -p no:cacheprovider tests/unit
