@@ -5,8 +5,6 @@ SHELL := /bin/bash
 
 VENV := $(CURDIR)/.venv
 export PATH := $(VENV)/bin:$(PATH)
-# Ansible finds websocket.nginx in this checkout (scripts/setup-venv.sh links it there).
-export ANSIBLE_COLLECTIONS_PATH := $(VENV)/collections
 export ANSIBLE_FORCE_COLOR := 0
 export PY_COLORS := 0
 export ANSIBLE_NOCOLOR := 1
