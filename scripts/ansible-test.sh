@@ -125,6 +125,8 @@ if [ "$what" = units ] || [ "$what" = all ]; then
     run units "${common[@]}" "$@"
 fi
 
+# This run's results only: an earlier run's failure reports would read as this run's.
+rm -rf "$ROOT/tests/output/ansible-test"
 if [ -d "$dest/tests/output" ]; then
     mkdir -p "$ROOT/tests/output/ansible-test"
     (cd "$dest/tests/output" && tar --exclude=./.tmp -cf - .) | tar -xf - -C "$ROOT/tests/output/ansible-test"

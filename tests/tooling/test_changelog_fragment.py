@@ -48,7 +48,7 @@ def released(tmp_path):
     root.mkdir()
     git(root, "init", "-q")
     write(root, "plugins/modules/thing.py")
-    write(root, "changelogs/fragments/README.md", "not a fragment\n")
+    write(root, "changelogs/fragments/.keep", "")  # not a fragment
     write(root, "README.md")
     commit(root, "Start")
     release(root, "1.0.0")
