@@ -5,8 +5,6 @@ SHELL := /bin/bash
 
 VENV := $(CURDIR)/.venv
 export PATH := $(VENV)/bin:$(PATH)
-# Ansible finds websocket.nginx in this checkout (scripts/setup-venv.sh links it there).
-export ANSIBLE_COLLECTIONS_PATH := $(VENV)/collections
 export ANSIBLE_FORCE_COLOR := 0
 export PY_COLORS := 0
 export ANSIBLE_NOCOLOR := 1
@@ -43,11 +41,18 @@ test: setup test-tools ## The whole suite: lint, unit, role validation, build, s
 	$(MAKE) --no-print-directory lint unit roles-check build-check sanity molecule; \
 	echo "make test: all passed in $$(( $$(date +%s) - start )) s"
 
-lint: venv ## ansible-lint (production profile) and yamllint on the whole collection
+lint: venv ## ansible-lint, antsibull-docs, changelog fragments and CHANGELOG.md
 	ansible-lint --profile production
+	antsibull-docs lint-collection-docs --plugin-docs .
+	antsibull-changelog lint
+	python scripts/check_changelog_fragment.py
+	@# CHANGELOG.md is what antsibull-changelog generates from changelogs/changelog.yaml.
+	tmp=$$(mktemp); trap 'rm -f "$$tmp"' EXIT; \
+	antsibull-changelog generate --output "$$tmp" --output-format md; \
+	diff -u CHANGELOG.md "$$tmp" || { echo "CHANGELOG.md is stale: run antsibull-changelog generate" >&2; exit 1; }
 
-unit: venv ## Module unit tests against real servers on loopback
-	python -m pytest -p no:cacheprovider tests/unit
+unit: venv ## Module unit tests against real servers on loopback; the changelog fragment check
+	python -m pytest -p no:cacheprovider tests/unit tests/tooling
 
 role-docs: venv ## Rewrite the "Role variables" section of each role README from its argument spec
 	python scripts/role_readmes.py

@@ -4,10 +4,11 @@
 # ansible-test only works inside an ansible_collections/NAMESPACE/NAME tree,
 # so the collection's files (git-tracked plus untracked files that are not
 # ignored; outside git: every file but .git, .venv, .cache, tests/output) are
-# copied into a temporary one and the tests run there with the Python of
-# .venv (see scripts/setup-venv.sh). `--venv` makes ansible-test install what
-# each test needs from PyPI into its own cached virtual environments
-# (~/.ansible/test/venv), so only the first run downloads anything.
+# copied into a temporary one and the tests run there with --local: ansible-test
+# and the unit tests run in .venv (see scripts/setup-venv.sh), whose pinned
+# requirements.txt has what they need (pytest-xdist, websockets, hypothesis, ...).
+# Each sanity test still gets a virtual environment of ansible-test's own, with
+# the requirements ansible-test pins, cached in ~/.ansible/test/venv; see below.
 #
 # Usage: scripts/ansible-test.sh [sanity|units|all] [extra ansible-test arguments]
 #   e.g. scripts/ansible-test.sh sanity --test pep8
@@ -25,7 +26,7 @@ what=${1:-all}
 if [ $# -gt 0 ]; then shift; fi
 case "$what" in
     sanity|units|all) ;;
-    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "ansible-test.sh: unknown command '$what' (use sanity, units or all)" >&2; exit 2 ;;
 esac
 
@@ -43,44 +44,6 @@ print(meta['namespace'], meta['name'])
 EOF
 )
 pyver=$("$PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
-
-# ansible-test makes its virtual environments without pip and then runs a
-# "get-pip" bootstrap script that it downloads from a host outside PyPI. Where
-# that host cannot be reached, put a stand-in in its cache: it installs the
-# pip wheel that ships with Python (ensurepip) and lets that pip install the
-# requested pip version from the package index. An existing file is kept.
-pip_version=$("$PYTHON" - "$pyver" <<'EOF'
-import sys
-from ansible_test._internal.python_requirements import get_venv_packages
-
-
-class Python:  # the only attribute get_venv_packages reads
-    version = sys.argv[1]
-
-
-print(get_venv_packages(Python())['pip'])
-EOF
-)
-get_pip=$HOME/.ansible/test/cache/get_pip_${pip_version//./_}.py
-if [ ! -e "$get_pip" ]; then
-    mkdir -p "$(dirname "$get_pip")"
-    cat > "$get_pip.tmp" <<'EOF'
-"""Stand-in for get-pip.py written by websocket.nginx scripts/ansible-test.sh.
-
-Bootstraps pip from the wheel bundled with this Python (ensurepip), then
-installs what ansible-test asked for (for example pip==25.2) with it.
-"""
-import ensurepip
-import subprocess
-import sys
-
-ensurepip.bootstrap(upgrade=True)
-args = [arg for arg in sys.argv[1:] if arg not in ('--no-setuptools', '--no-wheel')]
-sys.exit(subprocess.call([sys.executable, '-m', 'pip', 'install', '--upgrade'] + args))
-EOF
-    mv "$get_pip.tmp" "$get_pip"
-    echo "ansible-test.sh: wrote a pip bootstrap stand-in to $get_pip"
-fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/ansible-test.XXXXXX")
 if [ "${KEEP_TMP:-0}" = 1 ]; then
@@ -119,6 +82,31 @@ if command -v git >/dev/null 2>&1; then
     git -C "$dest" add -A
 fi
 
+# ansible-test makes each sanity test's virtual environment without pip, whatever
+# --local/--venv say, and puts pip in with a get-pip script that it downloads
+# from a host outside the package index. Its documented way round (its own
+# error message; ansible/ansible#77304) is that script saved in its cache:
+# scripts/get_pip_bootstrap.py does the job with Python's bundled pip. The pip
+# version in the file name is the one ansible-test --explain says it would use
+# (asked with an empty HOME: with a cached environment it would say nothing).
+bootstrap_pip() {
+    local pip_version cache
+    mkdir -p "$work/explain-home"
+    pip_version=$(cd "$dest" && HOME=$work/explain-home "$ANSIBLE_TEST" sanity --explain -vvv --test pep8 "${common[@]}" 2>&1 \
+        | sed -n 's/^ *"pip_version": "\([0-9][0-9.]*\)".*/\1/p' | head -n 1)
+    if [ -z "$pip_version" ]; then
+        echo "ansible-test.sh: ERROR: ansible-test --explain named no pip version to bootstrap" >&2
+        exit 1
+    fi
+    cache=$HOME/.ansible/test/cache/get_pip_${pip_version//./_}.py
+    if [ ! -e "$cache" ]; then
+        mkdir -p "$(dirname "$cache")"
+        cp "$ROOT/scripts/get_pip_bootstrap.py" "$cache.tmp"
+        mv "$cache.tmp" "$cache"
+        echo "ansible-test.sh: saved scripts/get_pip_bootstrap.py as $cache (pip $pip_version)"
+    fi
+}
+
 status=0
 run() {
     echo "ansible-test.sh: ansible-test $*"
@@ -128,17 +116,20 @@ run() {
     fi
 }
 
-common=(--venv --python "$pyver" --color no)
+common=(--local --python "$pyver" --python-interpreter "$PYTHON" --color no)
 if [ "$what" = sanity ] || [ "$what" = all ]; then
+    bootstrap_pip
     run sanity "${common[@]}" "$@"
 fi
 if [ "$what" = units ] || [ "$what" = all ]; then
-    run units "${common[@]}" --requirements "$@"
+    run units "${common[@]}" "$@"
 fi
 
+# This run's results only: an earlier run's failure reports would read as this run's.
+rm -rf "$ROOT/tests/output/ansible-test"
 if [ -d "$dest/tests/output" ]; then
     mkdir -p "$ROOT/tests/output/ansible-test"
-    cp -R "$dest/tests/output/." "$ROOT/tests/output/ansible-test/"
+    (cd "$dest/tests/output" && tar --exclude=./.tmp -cf - .) | tar -xf - -C "$ROOT/tests/output/ansible-test"
 fi
 
 if [ "$status" -eq 0 ]; then

@@ -19,6 +19,8 @@ BEGIN = "<!-- BEGIN role variables: generated from meta/argument_specs.yml by sc
 END = "<!-- END role variables -->"
 # Ansible documentation markup -> Markdown.
 _MARKUP = [
+    # An option of another role or plugin, O(ns.coll.role#role:main:name): just its name.
+    (re.compile(r"O\([\w.]+#(?:role:\w+|\w+):([^()]*)\)"), r"`\1`"),
     (re.compile(r"[COIVM]\(([^()]*(?:\([^()]*\)[^()]*)*)\)"), r"`\1`"),
     (re.compile(r"B\(([^()]*)\)"), r"**\1**"),
 ]

@@ -1,5 +1,6 @@
-"""The collection builds into a tarball, and the installed tarball (not this checkout) serves
-playbooks that use websocket.nginx.* by FQCN."""
+"""The collection builds into a tarball and installs from it, and from a git checkout
+(``ansible-galaxy collection install git+file://...``); each installed copy (not this checkout)
+serves playbooks that use websocket.nginx.* by FQCN."""
 
 import os
 import socket
@@ -40,9 +41,9 @@ PLAYBOOK = """\
 """
 
 
-def run(command, **kwargs):
+def run(command, check_rc=True, **kwargs):
     result = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False, **kwargs)
-    assert result.returncode == 0, f"{command}\n{result.stdout}\n{result.stderr}"
+    assert result.returncode == 0 or not check_rc, f"{command}\n{result.stdout}\n{result.stderr}"
     return result
 
 
@@ -57,21 +58,51 @@ def installed(tmp_path_factory):
     return tarballs[0], collections
 
 
+@pytest.fixture(scope="module")
+def installed_from_git(tmp_path_factory):
+    """The README's install from a git checkout. ansible-galaxy clones the repository, so this is
+    the committed HEAD: uncommitted changes are not in it."""
+    if run(["git", "-C", str(REPO), "rev-parse", "--show-toplevel"], check_rc=False).stdout.strip() != str(REPO):
+        pytest.skip(f"{REPO} is not a git checkout")
+    head = run(["git", "-C", str(REPO), "rev-parse", "HEAD"]).stdout.strip()
+    collections = tmp_path_factory.mktemp("git-collections")
+    run(["ansible-galaxy", "collection", "install", "--collections-path", str(collections), f"git+file://{REPO},{head}"])
+    return collections
+
+
+def installed_files(collections):
+    root = collections / "ansible_collections" / "websocket" / "nginx"
+    return {path.relative_to(root).as_posix() for path in root.rglob("*")}
+
+
+WANTED = ["MANIFEST.json", "roles/nginx/meta/argument_specs.yml", "roles/websocket_proxy/tasks/main.yml",
+          "roles/echo_backend/tasks/main.yml", "plugins/action/role_config.py", "plugins/plugin_utils/site_model.py",
+          "playbooks/site.yml", "meta/runtime.yml", "README.md", "changelogs/changelog.yaml"]
+UNWANTED = [".venv", "molecule", ".ci", "scripts", ".git", "ansible.cfg", ".config", "changelogs/fragments"]
+
+
 def test_tarball_holds_the_collection_and_no_development_files(installed):
     tarball = installed[0]
     with tarfile.open(tarball) as archive:
         names = set(archive.getnames())
-    for wanted in ["galaxy.yml", "MANIFEST.json", "roles/nginx/meta/argument_specs.yml",
-                   "roles/websocket_proxy/tasks/main.yml", "roles/echo_backend/tasks/main.yml",
-                   "plugins/action/role_config.py", "plugins/plugin_utils/site_model.py",
-                   "playbooks/site.yml", "meta/runtime.yml", "README.md"]:
-        assert wanted in names or (wanted == "galaxy.yml" and "MANIFEST.json" in names), wanted
-    for unwanted in [".venv", "molecule", ".ci", "scripts", ".git"]:
+    for wanted in WANTED:
+        assert wanted in names, wanted
+    for unwanted in UNWANTED:
         assert not any(name == unwanted or name.startswith(unwanted + "/") for name in names), unwanted
 
 
-def test_installed_collection_serves_fqcn_playbook(installed, tmp_path):
-    collections = installed[1]
+def test_git_install_holds_the_collection_and_no_development_files(installed_from_git):
+    """Installed from git as from the tarball: build_ignore applies."""
+    names = installed_files(installed_from_git)
+    for wanted in WANTED:
+        assert wanted in names, wanted
+    for unwanted in UNWANTED:
+        assert not any(name == unwanted or name.startswith(unwanted + "/") for name in names), unwanted
+
+
+@pytest.mark.parametrize("source", ["tarball", "git"])
+def test_installed_collection_serves_fqcn_playbook(source, request, tmp_path):
+    collections = request.getfixturevalue("installed")[1] if source == "tarball" else request.getfixturevalue("installed_from_git")
     listener = socket.create_server(("127.0.0.1", 0))  # the upstream the module checks
     playbook = tmp_path / "use_fqcn.yml"
     playbook.write_text(PLAYBOOK.format(port=listener.getsockname()[1]))

@@ -35,8 +35,11 @@ FIRST_TASK_AFTER_VALIDATION = {
     "websocket_proxy": "Look for the nginx binary",
     "echo_backend": "Look for downloaded apt package indexes",
 }
-ENV = {**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0", "ANSIBLE_STDOUT_CALLBACK": "default",
-       "ANSIBLE_CALLBACK_RESULT_FORMAT": "json"}
+# The repository's ansible.cfg puts this checkout on the collections path (whatever the working
+# directory); a collections path from the caller's environment would win over it, so it is dropped.
+BASE_ENV = {**{name: value for name, value in os.environ.items() if name != "ANSIBLE_COLLECTIONS_PATH"},
+            "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0"}
+ENV = {**BASE_ENV, "ANSIBLE_STDOUT_CALLBACK": "default", "ANSIBLE_CALLBACK_RESULT_FORMAT": "json"}
 
 
 def site(**changes):
@@ -160,11 +163,10 @@ def test_invalid_drain_request_stops_before_any_change(variables, message, tmp_p
         f"localhost ansible_connection=local ansible_python_interpreter={sys.executable}\n"
         "[websocket_backends]\nbackend-1\nbackend-2\n[websocket_proxies]\n"
     )
-    env = {**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0"}
     result = subprocess.run(
         ["ansible-playbook", "--check", "-i", str(inventory), str(REPO / "playbooks" / "drain.yml"),
          "-e", json.dumps(variables)],
-        capture_output=True, text=True, env=env, timeout=300, check=False,
+        capture_output=True, text=True, env=BASE_ENV, timeout=300, check=False,
     )
     output = " ".join((result.stdout + result.stderr).split())
     assert result.returncode == 2, output

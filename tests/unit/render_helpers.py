@@ -192,8 +192,10 @@ class RunningNginx(object):
         test = nginx_t_file(self.conf)
         assert_nginx_accepts(test)
         self._stderr = open(self.directory / 'stderr.log', 'wb')  # pylint: disable=consider-using-with
+        # ansible-test units runs each test in a fork that exits without tearing down module-scoped
+        # fixtures: setpriv (util-linux) has nginx sent SIGTERM when the process that started it ends.
         self.process = subprocess.Popen(  # pylint: disable=consider-using-with
-            [NGINX, '-c', str(self.conf), '-g', 'daemon off; master_process on;'],
+            ['setpriv', '--pdeathsig', 'TERM', NGINX, '-c', str(self.conf), '-g', 'daemon off; master_process on;'],
             stdout=subprocess.DEVNULL, stderr=self._stderr, start_new_session=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
