@@ -23,7 +23,7 @@ venv: ## Python >= 3.12 virtualenv with the pinned requirements
 docker: ## Docker engine running and local Debian 12/13 images built
 	@scripts/setup-docker.sh
 
-test-tools: ## Host tools the tests use for real: nginx (nginx -T parsing), shellcheck
+test-tools: ## Host tools the tests use for real: nginx (nginx -T parsing), shellcheck, chromium + chromedriver
 	@scripts/setup-test-tools.sh
 
 setup: venv docker

@@ -22,12 +22,24 @@ def main() -> int:
         page_status = response.status
     print(f"""
 websocket.nginx demo is up:
-  static page    http://{base}/            (HTTP {page_status})
+  static page    http://{base}/            (HTTP {page_status}; open it in a browser: it shows which
+                 backend answers each of its WebSockets and how nginx spreads them, live)
   WebSocket echo ws://{base}/ws/           (nginx -> echo backends, round robin)
   backend health http://{base}/healthz
   containers     wsn-demo-proxy, wsn-demo-backend-1 (Debian 12), wsn-demo-backend-2 (Debian 13)
   remove with    make demo-destroy
 """)
+    # The page learns each connection's backend from the whoami greeting on /ws/whoami.
+    with ws_connect(f"ws://{base}/ws/whoami") as ws:
+        backend = ws.response.headers.get("X-Echo-Backend", "?")
+        try:
+            greeting = ws.recv(timeout=5)
+        except TimeoutError:
+            greeting = None  # the backends' echo_backend_whoami_path is not /ws/whoami
+    if greeting != backend:
+        print(f"FAILED: /ws/whoami greeted with {greeting!r}, not its backend's name {backend!r}", file=sys.stderr)
+        return 1
+    print(f"  /ws/whoami (the page's WebSockets) says who answered: {greeting}")
     answered = Counter()
     for number in range(1, args.connections + 1):
         message = f"hello #{number} through nginx"

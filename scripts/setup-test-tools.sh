@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Host tools the test suite runs for real: nginx (the module's unit tests parse a real
-# "nginx -T") and shellcheck (ansible-test sanity checks the shell scripts with it).
+# "nginx -T"), shellcheck (ansible-test sanity checks the shell scripts with it), and Debian's
+# headless Chromium with its WebDriver (the cluster scenario opens the demo page in a browser;
+# selenium is given /usr/bin/chromedriver, so it never downloads a driver).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/lib.sh
@@ -9,6 +11,8 @@ cd "$(dirname "$0")/.."
 missing=()
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
 command -v shellcheck >/dev/null || missing+=(shellcheck)
+command -v chromium >/dev/null || missing+=(chromium)
+[ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
 if [ ${#missing[@]} -gt 0 ]; then
     apt_install "${missing[@]}"
 fi

@@ -1,0 +1,161 @@
+"""The demo page in a real browser: Debian's headless Chromium, driven by selenium.
+
+The page (molecule/shared/static) is served by the proxy's static location; it opens several
+WebSockets through the /ws/ location (round robin over the three echo backends) and shows which
+backend answered each connection and each echo. The test uses it as a person would (types a
+message, clicks Send), reads what the page shows, and checks that against the backends' own logs.
+"""
+
+import re
+import struct
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.common.exceptions import TimeoutException
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+from conftest import BACKENDS, PROXY, SERVICE
+from wsn_e2e import REPO_ROOT, base_url, docker_exec
+
+CHROMIUM = "/usr/bin/chromium"
+# Given to selenium, so that selenium-manager never runs (it would look for a driver online).
+CHROMEDRIVER = "/usr/bin/chromedriver"
+CONNECTIONS = 8  # not the page's default (6): the query parameter is used
+WHOAMI = "/ws/whoami"  # what the page opens; the backends' echo_backend_whoami_path
+SCREENSHOT = REPO_ROOT / "tests" / "output" / "browser" / "demo-page.png"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+# One consistent snapshot of what the page shows (innerText: the rendered text).
+SNAPSHOT = """
+const rows = (id) => [...document.querySelectorAll(`#${id} tr`)]
+  .map((tr) => [...tr.cells].map((cell) => cell.innerText.trim()));
+return {
+  summary: document.getElementById("summary").innerText,
+  connections: rows("connections"),
+  backends: rows("backends"),
+  echoes: [...document.querySelectorAll("#log li.echo")].map((item) => item.innerText),
+};
+"""
+ECHO_LINE = re.compile(r"#(\d+) echo from (\S+): (.*)$")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    missing = [path for path in (CHROMIUM, CHROMEDRIVER) if not Path(path).is_file()]
+    assert not missing, f"{missing} missing: scripts/setup-test-tools.sh installs chromium and chromium-driver"
+    options = Options()
+    options.binary_location = CHROMIUM
+    for argument in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--no-proxy-server", "--window-size=1280,1000"):
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # the console, for failures
+    with pytest.MonkeyPatch.context() as env:
+        # Loopback only, whatever *_PROXY says: selenium's requests to chromedriver read them.
+        for name in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+            env.delenv(name, raising=False)
+        driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()  # closes the page's WebSockets before the drain tests count connections
+
+
+def wait_for(driver, what, condition, timeout=15):
+    """Poll the page until condition(snapshot); fail with what it shows and its console."""
+    snapshot = None
+
+    def check(_driver):
+        nonlocal snapshot
+        snapshot = driver.execute_script(SNAPSHOT)
+        return condition(snapshot)
+
+    try:
+        WebDriverWait(driver, timeout, poll_frequency=0.2).until(check)
+    except TimeoutException:
+        console = [entry["message"] for entry in driver.get_log("browser")]
+        pytest.fail(f"the page did not show {what} within {timeout}s.\nIt shows: {snapshot}\nConsole: {console}")
+    return snapshot
+
+
+def echo_lines(snapshot):
+    """(connection number, backend, text) of every echo line in the page's log."""
+    lines = []
+    for line in snapshot["echoes"]:
+        match = ECHO_LINE.search(line)
+        assert match, f"echo line not understood: {line!r}"
+        lines.append((int(match[1]), match[2], match[3]))
+    return lines
+
+
+def whoami_opens(since):
+    """Per backend, the WebSockets on the whoami path its echo service logged since `since`."""
+    counts = Counter()
+    for backend in BACKENDS:
+        code, output = docker_exec(backend, "journalctl", "--unit", SERVICE, "--since", f"@{int(since)}",
+                                   "--output", "cat", "--no-pager")
+        assert code == 0, output
+        counts[backend] = sum(1 for line in output.splitlines()
+                              if line.startswith("open ") and f" path={WHOAMI}" in line)
+    return +counts
+
+
+def check_png(path):
+    data = path.read_bytes()
+    assert data.startswith(PNG_SIGNATURE), f"{path} is not a PNG"
+    # The first chunk is IHDR: length, type, then width and height.
+    length, kind, width, height = struct.unpack(">I4sII", data[8:24])
+    assert (length, kind) == (13, b"IHDR"), f"{path}: no IHDR chunk"
+    assert width >= 800 and height >= 600, f"{path}: {width}x{height}"
+    assert len(data) > 10_000, f"{path}: only {len(data)} bytes, a blank page?"
+
+
+def test_demo_page_shows_which_backend_answered(browser):
+    started = time.time()
+    try:
+        browser.get(f"{base_url(PROXY)}/?connections={CONNECTIONS}")
+        assert browser.title == "websocket.nginx demo"
+
+        shown = wait_for(browser, f"{CONNECTIONS} open connections, each with the name of its backend",
+                         lambda page: len(page["connections"]) == CONNECTIONS
+                         and all(row[1] in BACKENDS and row[2] == "open" for row in page["connections"]))
+        backend_of = {int(row[0]): row[1] for row in shown["connections"]}
+        spread = Counter(backend_of.values())
+        # Round robin over three backends: eight connections on one backend is not balancing.
+        assert len(spread) > 1, spread
+        assert {row[0]: (row[1], row[2]) for row in shown["backends"]} == \
+            {name: (str(count), "0") for name, count in spread.items()}, shown["backends"]
+        assert f"{CONNECTIONS} of {CONNECTIONS} connections open" in shown["summary"], shown["summary"]
+        assert f"answered by {len(spread)} backends" in shown["summary"], shown["summary"]
+
+        # What the page shows is what happened: each backend logged as many whoami WebSockets.
+        deadline = time.monotonic() + 10
+        while (logged := whoami_opens(started)) != spread and time.monotonic() < deadline:
+            time.sleep(0.5)  # journald may not have the last lines yet
+        assert logged == spread, f"backends logged {logged}, the page shows {spread}"
+
+        message = f"hello from the browser {time.time_ns()}"
+        box = browser.find_element(By.ID, "message")
+        box.clear()
+        box.send_keys(message)
+        browser.find_element(By.ID, "send").click()
+        shown = wait_for(browser, f"an echo on each of the {CONNECTIONS} connections",
+                         lambda page: len(page["echoes"]) >= CONNECTIONS)
+        echoes = echo_lines(shown)
+        assert sorted(number for number, _backend, _text in echoes) == list(range(1, CONNECTIONS + 1)), echoes
+        for number, backend, text in echoes:
+            assert text == message, f"connection #{number}: sent {message!r}, the page shows {text!r}"
+            assert backend == backend_of[number], f"connection #{number} is on {backend_of[number]}, its echo names {backend}"
+        # One echo per connection, counted per backend.
+        assert {row[0]: (row[1], row[2]) for row in shown["backends"]} == \
+            {name: (str(count), str(count)) for name, count in spread.items()}, shown["backends"]
+    finally:
+        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+        SCREENSHOT.unlink(missing_ok=True)  # never check a PNG left by an earlier run
+        browser.save_screenshot(str(SCREENSHOT))
+    check_png(SCREENSHOT)
