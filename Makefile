@@ -11,6 +11,8 @@ export ANSIBLE_NOCOLOR := 1
 export NO_COLOR := 1
 MOLECULE_SCENARIOS ?= default cluster
 DEMO_PORT ?= 8080
+DEMO_TLS_PORT ?= 8443
+DEMO_PORTS := WSN_DEMO_PORT=$(DEMO_PORT) WSN_DEMO_TLS_PORT=$(DEMO_TLS_PORT)
 
 .PHONY: help setup venv docker test-tools demo demo-destroy test lint unit role-docs roles-check build-check sanity molecule clean
 
@@ -29,12 +31,12 @@ test-tools: ## Host tools the tests use for real: nginx (nginx -T parsing), shel
 setup: venv docker
 
 demo: setup ## Deploy the demo (proxy + 2 backends in containers) and echo through it
-	WSN_DEMO_PORT=$(DEMO_PORT) molecule create -s demo
-	WSN_DEMO_PORT=$(DEMO_PORT) molecule converge -s demo
-	python scripts/demo_echo.py --port $(DEMO_PORT)
+	$(DEMO_PORTS) molecule create -s demo
+	$(DEMO_PORTS) molecule converge -s demo
+	python scripts/demo_echo.py --port $(DEMO_PORT) --tls-port $(DEMO_TLS_PORT) --ca .cache/demo-pki/ca.pem
 
 demo-destroy: venv ## Remove the demo containers
-	WSN_DEMO_PORT=$(DEMO_PORT) molecule destroy -s demo
+	$(DEMO_PORTS) molecule destroy -s demo
 
 test: setup test-tools ## The whole suite: lint, unit, role validation, build, sanity, molecule
 	@start=$$(date +%s); \

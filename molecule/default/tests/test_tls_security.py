@@ -218,28 +218,44 @@ def test_key_file_is_private(container):
     assert container.file(CERT_ON_HOST).mode == 0o644
 
 
-def test_mismatched_key_never_goes_live(proxy, container, wss_base, apply_site_change):
+def served_certificate(tls_port):
+    return ssl.get_server_certificate(("127.0.0.1", tls_port), ca_certs=CA)
+
+
+def same_certificate(pem, path):
+    return ssl.PEM_cert_to_DER_cert(pem) == ssl.PEM_cert_to_DER_cert(Path(path).read_text())
+
+
+def test_a_renewed_certificate_goes_live_and_a_mismatched_key_never_does(
+        proxy, container, wss_base, tls_port, apply_site_change):
     if proxy != HOSTS[0]:
         pytest.skip("the rollback after nginx -t is the same on both releases (test_config_changes runs it on each); "
-                    "the key's own handling runs once, to keep the suite short")
-    key_before = container.file(KEY_ON_HOST).sha256sum
+                    "the certificate's own handling runs once, to keep the suite short")
+    assert same_certificate(served_certificate(tls_port), PKI / "server.pem")
     with wss(f"{wss_base}/ws/") as open_ws:
-        result = apply_site_change({"tls": {"certificate_key_src": str(PKI / "other.key")}},
-                                   molecule_site_index=1)
+        # A renewed certificate and key: copied, nginx reloads, new handshakes get the new certificate.
+        renewed = apply_site_change({"tls": {"certificate_src": str(PKI / "renewed.pem"),
+                                             "certificate_key_src": str(PKI / "renewed.key")}}, molecule_site_index=1)
+        assert renewed.returncode == 0, renewed.stdout + renewed.stderr
+        assert same_certificate(served_certificate(tls_port), PKI / "renewed.pem")
+        key_before = container.file(KEY_ON_HOST).sha256sum
+        assert key_before == hashlib.sha256((PKI / "renewed.key").read_bytes()).hexdigest()
+
+        # A key that does not match the certificate: nginx -t refuses it, nothing reloads.
+        result = apply_site_change({"tls": {"certificate_key_src": str(PKI / "other.key")}}, molecule_site_index=1)
         output = result.stdout + result.stderr
         assert result.returncode != 0, output
         assert "nginx rejected the new configuration" in output
         assert "key values mismatch" in output
         # The key's content is never printed, even in the failure report.
         assert "PRIVATE KEY" not in output
-        for text in (PKI / "other.key", PKI / "server.key"):
-            body = "".join(text.read_text().splitlines()[1:-1])
+        for key in ("other.key", "server.key", "renewed.key"):
+            body = "".join((PKI / key).read_text().splitlines()[1:-1])
             assert body[:40] not in output
-        # The previous key is back and nginx still serves the certificate with it.
+        # The previous certificate and key are back, and nginx still serves them.
         assert container.file(KEY_ON_HOST).sha256sum == key_before
         assert container.file(KEY_ON_HOST).mode == 0o600
+        assert same_certificate(served_certificate(tls_port), PKI / "renewed.pem")
         assert echoes(open_ws)
     with wss(f"{wss_base}/ws/") as ws:
         assert echoes(ws)
-    assert hashlib.sha256((PKI / "server.key").read_bytes()).hexdigest() == key_before
-    apply_site_change.nothing_to_undo()
