@@ -335,71 +335,66 @@ def test_an_old_worker_with_an_open_request_does_not_hold_up_the_reload(tmp_path
         stop_upstream()
 
 
-def test_a_rejected_reload_fails_soon_after_the_emerg_line_not_at_the_timeout(nginx):
+@pytest.fixture
+def busy_port():
+    """A loopback port another socket listens on: a reload that also listens there is refused."""
     holder = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
         holder.bind((LOOPBACK, 0))
         holder.listen(1)
-        busy = holder.getsockname()[1]
-        before = nginx.workers()
-        nginx.write('v2', extra_listen=busy)
-        started = time.monotonic()
-        with pytest.raises(ReloadError) as caught:
-            reload_and_wait(str(nginx.pid_file), 60)
-        elapsed = time.monotonic() - started
-        msg = caught.value.msg
-        # nginx tries bind() 5 times 0.5 s apart, then the settle time: well before the 60 s timeout.
-        assert nginx_reload.EMERG_SETTLE <= elapsed < 10, elapsed
-        assert msg.startswith('nginx did not take the new configuration after SIGHUP to its master process %d: it logged '
-                              '[emerg] and ' % nginx.master), msg
-        assert 'the previous worker processes (%s) still accept connections' % ', '.join(str(p) for p in before) in msg
-        assert 'bind() to %s:%d failed (98: Address already in use)' % (LOOPBACK, busy) in msg
-        assert nginx.get() == (200, b'v1')
-        assert caught.value.details['still_accepting'] == before
+        yield holder.getsockname()[1]
     finally:
         holder.close()
 
 
-def test_a_reload_the_master_rejects_fails_and_the_old_configuration_stays(nginx):
-    holder = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        holder.bind((LOOPBACK, 0))
-        holder.listen(1)
-        busy = holder.getsockname()[1]
-        before = nginx.workers()
-        nginx.write('v2', extra_listen=busy)  # nginx -t accepts it: it does not bind
-        started = time.monotonic()
-        with pytest.raises(ReloadError) as caught:
-            reload_and_wait(str(nginx.pid_file), 3)
-        elapsed = time.monotonic() - started
-        msg = caught.value.msg
-        assert 3 <= elapsed < 5, elapsed
-        assert msg.startswith('nginx did not take the new configuration within 3 seconds after SIGHUP to its master process %d: '
-                              % nginx.master), msg
-        assert 'the previous worker processes (%s) still accept connections, so nginx keeps serving the previous configuration' % (
-            ', '.join(str(pid) for pid in before)) in msg
-        assert "Look at nginx's error log for the reason, for example a listen address already in use" in msg
-        assert 'Last lines of %s:\n' % nginx.error_log in msg
-        assert 'bind() to %s:%d failed (98: Address already in use)' % (LOOPBACK, busy) in msg
-        print(msg)
-        details = caught.value.details
-        assert details['still_accepting'] == before
-        assert details['old_workers'] == before
-        assert details['error_log'] == str(nginx.error_log)
-        assert any('Address already in use' in line for line in details['error_log_lines'])
-        # Still the old configuration, from the same workers.
-        assert [nginx.get() for _request in range(10)] == [(200, b'v1')] * 10
-        assert nginx.workers() == before
-    finally:
-        holder.close()
+def test_a_rejected_reload_fails_soon_after_the_emerg_line_not_at_the_timeout(nginx, busy_port):
+    before = nginx.workers()
+    nginx.write('v2', extra_listen=busy_port)
+    started = time.monotonic()
+    with pytest.raises(ReloadError) as caught:
+        reload_and_wait(str(nginx.pid_file), 60)
+    elapsed = time.monotonic() - started
+    msg = caught.value.msg
+    # nginx tries bind() 5 times 0.5 s apart, then the settle time: well before the 60 s timeout.
+    assert nginx_reload.EMERG_SETTLE <= elapsed < 10, elapsed
+    assert msg.startswith('nginx did not take the new configuration after SIGHUP to its master process %d: it logged '
+                          '[emerg] and ' % nginx.master), msg
+    assert 'the previous worker processes (%s) still accept connections' % ', '.join(str(p) for p in before) in msg
+    assert 'bind() to %s:%d failed (98: Address already in use)' % (LOOPBACK, busy_port) in msg
+    assert nginx.get() == (200, b'v1')
+    assert caught.value.details['still_accepting'] == before
 
 
-def test_the_rejected_reload_through_the_module_main(nginx):
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as holder:
-        holder.bind((LOOPBACK, 0))
-        holder.listen(1)
-        nginx.write('v2', extra_listen=holder.getsockname()[1])
-        result = run_module(nginx_reload.main, {'pid_file': str(nginx.pid_file), 'timeout': 1.5})
+def test_a_reload_the_master_rejects_fails_and_the_old_configuration_stays(nginx, busy_port):
+    before = nginx.workers()
+    nginx.write('v2', extra_listen=busy_port)  # nginx -t accepts it: it does not bind
+    started = time.monotonic()
+    with pytest.raises(ReloadError) as caught:
+        reload_and_wait(str(nginx.pid_file), 3)
+    elapsed = time.monotonic() - started
+    msg = caught.value.msg
+    assert 3 <= elapsed < 5, elapsed
+    assert msg.startswith('nginx did not take the new configuration within 3 seconds after SIGHUP to its master process %d: '
+                          % nginx.master), msg
+    assert 'the previous worker processes (%s) still accept connections, so nginx keeps serving the previous configuration' % (
+        ', '.join(str(pid) for pid in before)) in msg
+    assert "Look at nginx's error log for the reason, for example a listen address already in use" in msg
+    assert 'Last lines of %s:\n' % nginx.error_log in msg
+    assert 'bind() to %s:%d failed (98: Address already in use)' % (LOOPBACK, busy_port) in msg
+    print(msg)
+    details = caught.value.details
+    assert details['still_accepting'] == before
+    assert details['old_workers'] == before
+    assert details['error_log'] == str(nginx.error_log)
+    assert any('Address already in use' in line for line in details['error_log_lines'])
+    # Still the old configuration, from the same workers.
+    assert [nginx.get() for _request in range(10)] == [(200, b'v1')] * 10
+    assert nginx.workers() == before
+
+
+def test_the_rejected_reload_through_the_module_main(nginx, busy_port):
+    nginx.write('v2', extra_listen=busy_port)
+    result = run_module(nginx_reload.main, {'pid_file': str(nginx.pid_file), 'timeout': 1.5})
     assert result['failed'] is True
     assert result['msg'].startswith('nginx did not take the new configuration within 1.5 seconds')
     assert result['still_accepting'] == result['old_workers'] == nginx.workers()
