@@ -75,7 +75,10 @@ from ansible.module_utils.basic import AnsibleModule
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(role=dict(type='str', required=True, choices=['nginx', 'websocket_proxy', 'echo_backend'])),
+        argument_spec=dict(
+            role=dict(type='str', required=True, choices=['nginx', 'websocket_proxy', 'echo_backend']),
+            nginx_build=dict(type='str'),
+        ),
         supports_check_mode=True,
     )
     module.fail_json(msg='websocket.nginx.role_config runs on the controller as an action plugin; '

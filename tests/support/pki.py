@@ -99,7 +99,7 @@ def _server_certificate(ca_key, ca_name, key, common_name, alt_names, now, days)
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
     parser.add_argument('directory')
     parser.add_argument('--name', action='append', default=[], help='a DNS name for the server certificate')
     parser.add_argument('--days', type=int, default=30, help='validity of the server certificate')

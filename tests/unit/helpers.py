@@ -17,7 +17,6 @@ import socket
 import ssl
 import threading
 
-from pathlib import Path
 from unittest import mock
 
 from ansible.module_utils import basic

@@ -165,7 +165,7 @@ def test_connections_per_client_trip_at_the_limit_and_not_before(wss_base):
     first, second = some_client(), "198.51.100.7"
     with contextlib.ExitStack() as stack:
         sockets = [stack.enter_context(wss(f"{wss_base}/limited/", additional_headers=client(first)))
-                   for _ in range(3)]
+                   for _connection in range(3)]
         assert all(echoes(ws) for ws in sockets)
         assert refused_status(f"{wss_base}/limited/", additional_headers=client(first)) == 429
         # The limit is per client address, as the trusted proxy reports it.
@@ -179,7 +179,7 @@ def test_connections_per_client_trip_at_the_limit_and_not_before(wss_base):
 def test_handshake_rate_trips_after_the_burst_and_not_before(wss_base):
     """6r/m with burst 2: three handshakes at once pass, the fourth gets the configured 503."""
     address = some_client()
-    for _ in range(3):
+    for _handshake in range(3):
         with wss(f"{wss_base}/rate/", additional_headers=client(address)) as ws:
             assert echoes(ws)
     assert refused_status(f"{wss_base}/rate/", additional_headers=client(address)) == 503
