@@ -433,3 +433,21 @@ def test_plain_jinja_rendering_is_what_ansible_writes(tmp_path, module_env):
         written = rendered[filename]
         assert written == text, 'Ansible rendered %s differently:\n%s' % (filename, ''.join(
             difflib.unified_diff(text.splitlines(True), written.splitlines(True), 'render_helpers', 'ansible')))
+
+
+def test_a_renewed_certificate_on_the_host_changes_the_site_file():
+    """The checksum of a certificate already on the host is written in its site file: when certbot (or
+    anyone) renews it, the file changes, so the role tests, reloads and checks as for any change."""
+    site = built_site('tls')
+
+    def rendered(sums):
+        return rh.render(rh.PROXY_TEMPLATES, 'site.conf.j2', {'site': site, 'websocket_proxy_certificate_sums': sums})
+
+    before = rendered({'/etc/wsn-render/tls.crt': 'a' * 40})
+    renewed = rendered({'/etc/wsn-render/tls.crt': 'b' * 40})
+    assert '# ' + 'a' * 40 + '\n' in before and '# ' + 'b' * 40 + '\n' in renewed
+    # Only that comment differs: the configuration nginx reads is the same.
+    assert rh.parse_tree(before) == rh.parse_tree(renewed)
+    assert [line for line in before.splitlines() if 'a' * 40 not in line] == [
+        line for line in renewed.splitlines() if 'b' * 40 not in line]
+    assert '# "not on the host"\n' in rendered({})
