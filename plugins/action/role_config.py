@@ -44,11 +44,17 @@ class ActionModule(ActionBase):
             raise AnsibleActionFail('cannot read /proc/1/limits on the host: %s' % result.get('msg'))
         return nginx_values.parse_proc_limits(to_text(base64.b64decode(result['content'])))
 
-    def _nginx_build(self, task_vars):
-        """(nginx, OpenSSL) versions from the nginx_build argument (nginx -V), else from the Debian release."""
+    def _nginx_build(self, task_vars, variables):
+        """(nginx, OpenSSL) versions from the nginx_build argument (nginx -V), else from the Debian release.
+
+        Only TLS sites depend on them: without one, nothing is read from the host.
+        """
         nginx, openssl = nginx_values.parse_nginx_build(self._task.args.get('nginx_build'))
         if nginx:
             return nginx, openssl
+        sites = variables.get('websocket_proxy_sites')
+        if not isinstance(sites, list) or not any(isinstance(site, dict) and site.get('tls') for site in sites):
+            return None
         result = self._execute_module('ansible.builtin.slurp', module_args={'src': '/etc/os-release'}, task_vars=task_vars)
         if not result.get('failed'):
             release = to_text(base64.b64decode(result['content']))
@@ -69,7 +75,7 @@ class ActionModule(ActionBase):
             if role == 'websocket_proxy':
                 config = site_model.build(variables, _HostVars(task_vars.get('hostvars', {}), self._templar),
                                           self._templar.template(task_vars.get('groups', {})),
-                                          nginx_build=self._nginx_build(task_vars))
+                                          nginx_build=self._nginx_build(task_vars, variables))
             elif role == 'nginx':
                 config = server_models.build_nginx(variables, self._hard_nofile_limit(task_vars))
             else:
