@@ -38,11 +38,18 @@ class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _VALID_ARGS = frozenset(('role', 'nginx_build'))
 
-    def _hard_nofile_limit(self, task_vars):
-        result = self._execute_module('ansible.builtin.slurp', module_args={'src': '/proc/1/limits'}, task_vars=task_vars)
+    def _read_host_file(self, path, task_vars):
+        result = self._execute_module('ansible.builtin.slurp', module_args={'src': path}, task_vars=task_vars)
         if result.get('failed'):
-            raise AnsibleActionFail('cannot read /proc/1/limits on the host: %s' % result.get('msg'))
-        return nginx_values.parse_proc_limits(to_text(base64.b64decode(result['content'])))
+            raise AnsibleActionFail('cannot read %s on the host: %s' % (path, result.get('msg')))
+        return to_text(base64.b64decode(result['content']))
+
+    def _hard_nofile_limit(self, task_vars):
+        return nginx_values.parse_proc_limits(self._read_host_file('/proc/1/limits', task_vars))
+
+    def _cpus(self, task_vars):
+        """The host's online CPUs, as nginx counts them for "worker_processes auto"."""
+        return nginx_values.parse_cpu_list(self._read_host_file('/sys/devices/system/cpu/online', task_vars))
 
     def _nginx_build(self, task_vars, variables):
         """(nginx, OpenSSL) versions from the nginx_build argument (nginx -V), else from the Debian release.
@@ -77,7 +84,7 @@ class ActionModule(ActionBase):
                                           self._templar.template(task_vars.get('groups', {})),
                                           nginx_build=self._nginx_build(task_vars, variables))
             elif role == 'nginx':
-                config = server_models.build_nginx(variables, self._hard_nofile_limit(task_vars))
+                config = server_models.build_nginx(variables, self._hard_nofile_limit(task_vars), self._cpus(task_vars))
             else:
                 config = server_models.build_echo_backend(variables, self._hard_nofile_limit(task_vars))
         except role_spec.ModelError as exc:

@@ -510,6 +510,17 @@ def parse_nginx_build(text):
             tuple(int(part) for part in openssl.groups()) if openssl else None)
 
 
+def parse_cpu_list(text):
+    """How many CPUs a kernel CPU list such as ``/sys/devices/system/cpu/online`` names (``0-3,6`` is 5)."""
+    count = 0
+    for part in text.strip().split(','):
+        if not re.fullmatch(r'[0-9]+(-[0-9]+)?', part):
+            raise ValueError('not a CPU list: %s' % show(text))
+        first, _, last = part.partition('-')
+        count += int(last or first) - int(first) + 1
+    return count
+
+
 def parse_proc_limits(text):
     """The hard open-files limit in the text of ``/proc/<pid>/limits`` (None when unlimited)."""
     for line in text.splitlines():

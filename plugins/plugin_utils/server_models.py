@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+import math
 import re
 
 from ansible_collections.websocket.nginx.plugins.module_utils.websocket_client import format_address
@@ -25,10 +26,99 @@ SYSTEM_USER = re.compile(r'[a-z_][a-z0-9_-]{0,31}')
 HEADER_TEXT = re.compile(r'[!-~]([ -~]*[!-~])?')
 URL_PATH = re.compile(r'/[!-~]*')
 MAX_WORKER_CONNECTIONS = 1048576
+ERROR_LOG_LEVELS = ('debug', 'info', 'notice', 'warn', 'error', 'crit', 'alert', 'emerg')
+
+# Sizing the workers for a number of concurrent WebSockets (nginx_websocket_capacity).
+# Files a worker holds besides its connections: log files, listening sockets, channels to the
+# other processes, temporary files of buffered responses.
+FILES_BESIDES_CONNECTIONS = 256
+# Connections a worker holds besides its clients' and upstreams': one per listening socket and
+# its channel to the master.
+CONNECTIONS_BESIDES_CLIENTS = 32
+# reuseport spreads new connections over the workers by a hash of their addresses: evenly, but
+# not exactly; each worker is sized for its even share and this much more.
+BALANCE_MARGIN = 1.10
+# Workers beyond the core count are allowed (they add connections, not speed), up to this many.
+MAX_WORKER_PROCESSES = 64
+# Fewest connections a derived worker gets, for the plain HTTP and static traffic besides WebSockets.
+MIN_WORKER_CONNECTIONS = 1024
 
 
 def _limit_text(limit):
     return 'unlimited' if limit is None else str(limit)
+
+
+def usable_connections(worker_connections):
+    """Connections a worker serves before nginx starts closing not-yet-served ones.
+
+    When fewer than 1/16 of worker_connections are free, nginx closes idle and not-yet-served
+    connections to make room, and new clients see their connection closed without a response.
+    """
+    return worker_connections - worker_connections // 16 - CONNECTIONS_BESIDES_CLIENTS
+
+
+def websockets_per_worker(worker_connections, per_websocket):
+    """WebSockets one worker holds with that many connections (its share of an even spread, see BALANCE_MARGIN)."""
+    return max(0, int(usable_connections(worker_connections) / (per_websocket * BALANCE_MARGIN)))
+
+
+@dataclasses.dataclass
+class WorkerSizing:
+    processes: int
+    connections: int
+    rlimit_nofile: int
+    # WebSockets this sizing holds (at least the capacity asked for).
+    holds: int
+
+
+def size_workers(capacity, per_websocket, processes, connections, rlimit, hard_limit, cpus):
+    """Worker processes, connections and open-files limit for ``capacity`` concurrent WebSockets.
+
+    ``processes`` is 'auto' (at least one per core, more when the capacity needs them) or a
+    number; ``connections`` and ``rlimit`` are the user's numbers or None (derived). Raises
+    ValueError saying what this host allows when the capacity cannot be reached.
+    """
+    files = MAX_WORKER_CONNECTIONS + FILES_BESIDES_CONNECTIONS if hard_limit is None else hard_limit
+    if rlimit is not None:
+        files = min(files, rlimit)
+    room = files - FILES_BESIDES_CONNECTIONS
+    largest = min(connections, room) if connections is not None else min(room, MAX_WORKER_CONNECTIONS)
+    per_worker = websockets_per_worker(largest, per_websocket)
+    limits = ('the hard open-files limit of %s' % _limit_text(hard_limit) if rlimit is None
+              else 'nginx_worker_rlimit_nofile %d' % rlimit)
+    if connections is not None:
+        limits = 'nginx_worker_connections %d and %s' % (connections, limits)
+    why = ('one worker holds %d WebSockets of %d connections (under %s, %d files kept for logs and sockets, '
+           "nginx's 1/16 reserve and a %d%% margin for an uneven spread)"
+           % (per_worker, per_websocket, limits, FILES_BESIDES_CONNECTIONS, round((BALANCE_MARGIN - 1) * 100)))
+    if per_worker < 1:
+        raise ValueError('nginx_websocket_capacity cannot be reached: %s.' % why)
+    needed = -(-capacity // per_worker)
+    if processes == 'auto':
+        if needed > MAX_WORKER_PROCESSES:
+            raise ValueError('nginx_websocket_capacity (%d) is more than this host allows: at most %d WebSockets with '
+                             '%d worker processes, the most this role runs; %s. Lower nginx_websocket_capacity.'
+                             % (capacity, MAX_WORKER_PROCESSES * per_worker, MAX_WORKER_PROCESSES, why))
+        workers = max(needed, cpus or 1)
+    else:
+        workers = processes
+        if workers < needed:
+            raise ValueError('nginx_websocket_capacity (%d) needs %d worker processes here, and nginx_worker_processes '
+                             'is %d (at most %d WebSockets); %s. Set nginx_worker_processes to auto or at least %d, or '
+                             'lower nginx_websocket_capacity.'
+                             % (capacity, needed, workers, workers * per_worker, why, needed))
+    if connections is None:
+        # The fewest connections whose usable part holds this worker's share, within the host's limit.
+        share = -(-capacity // workers)
+        wanted = math.ceil(share * per_websocket * BALANCE_MARGIN) + CONNECTIONS_BESIDES_CLIENTS
+        connections = wanted + wanted // 15
+        while websockets_per_worker(connections, per_websocket) < share:
+            connections += 1
+        connections = min(max(connections, MIN_WORKER_CONNECTIONS), largest)
+    if rlimit is None:
+        rlimit = min(connections + FILES_BESIDES_CONNECTIONS, files)
+    holds = workers * websockets_per_worker(min(connections, rlimit - FILES_BESIDES_CONNECTIONS), per_websocket)
+    return WorkerSizing(processes=workers, connections=connections, rlimit_nofile=rlimit, holds=holds)
 
 
 @dataclasses.dataclass
@@ -39,19 +129,26 @@ class NginxConfig:
     binary: str
     include_dir: str
     user: str
-    worker_processes: str
+    # Concurrent WebSockets the workers are sized for, and the connections each holds.
+    websocket_capacity: int
+    connections_per_websocket: int
+    worker_processes: int
     worker_connections: int
     worker_rlimit_nofile: int
+    # WebSockets this sizing holds (at least websocket_capacity).
+    holds_websockets: int
     worker_shutdown_timeout: str | None
     multi_accept: bool
     keepalive_timeout: str
     server_tokens: bool
     access_log: str
     error_log: str
+    error_log_level: str
     http_extra_directives: list
     remove_default_site: bool
     service_enabled: bool
     hard_nofile_limit: int | None
+    cpus: int | None
 
     def as_dict(self):
         return dataclasses.asdict(self)
@@ -65,7 +162,8 @@ def _log_path(value, what):
     return path
 
 
-def build_nginx(variables, hard_nofile_limit):
+def build_nginx(variables, hard_nofile_limit, cpus=None):
+    """The nginx role's configuration. ``cpus``: the host's online CPUs (None: unknown, taken as 1)."""
     p = validate_role_variables('nginx', variables)
     problems = Problems()
     check = problems.check
@@ -84,17 +182,32 @@ def build_nginx(variables, hard_nofile_limit):
             processes = nv.check_int(processes, 'nginx_worker_processes', 1)
         except ValueError:
             problems.add('', "nginx_worker_processes must be 'auto' or a whole number >= 1, got %s" % nv.show(processes))
+            processes = None
+    else:
+        processes = 'auto'
+    capacity = check('', nv.check_int, p['nginx_websocket_capacity'], 'nginx_websocket_capacity', 1)
+    per_websocket = check('', nv.check_int, p['nginx_connections_per_websocket'], 'nginx_connections_per_websocket',
+                          1, 16)
     connections = p['nginx_worker_connections']
-    if not 1 <= connections <= MAX_WORKER_CONNECTIONS:
+    if connections is not None and not 1 <= connections <= MAX_WORKER_CONNECTIONS:
         problems.add('', 'nginx_worker_connections must be >= 1 and <= %d, got %d' % (MAX_WORKER_CONNECTIONS, connections))
+        connections = False
     rlimit = p['nginx_worker_rlimit_nofile']
-    if rlimit < connections:
-        problems.add('', 'nginx_worker_rlimit_nofile (%d) must be at least nginx_worker_connections (%d): every '
-                         'connection is an open file.' % (rlimit, connections))
-    if hard_nofile_limit is not None and rlimit > hard_nofile_limit:
-        problems.add('', "nginx_worker_rlimit_nofile (%d) exceeds this host's hard open-files limit (%d); a process "
-                         'cannot raise it, so nginx would run with fewer files than configured. Lower it (and '
-                         'nginx_worker_connections with it).' % (rlimit, hard_nofile_limit))
+    if rlimit is not None:
+        if connections and rlimit < connections:
+            problems.add('', 'nginx_worker_rlimit_nofile (%d) must be at least nginx_worker_connections (%d): every '
+                             'connection is an open file.' % (rlimit, connections))
+            rlimit = False
+        elif hard_nofile_limit is not None and rlimit > hard_nofile_limit:
+            problems.add('', "nginx_worker_rlimit_nofile (%d) exceeds this host's hard open-files limit (%d); a process "
+                             'cannot raise it, so nginx would run with fewer files than configured. Lower it (and '
+                             'nginx_worker_connections with it), or leave both unset to have them derived from '
+                             'nginx_websocket_capacity.' % (rlimit, hard_nofile_limit))
+            rlimit = False
+    sizing = None
+    if None not in (processes, capacity, per_websocket) and connections is not False and rlimit is not False:
+        sizing = check('', size_workers, capacity, per_websocket, processes, connections, rlimit, hard_nofile_limit,
+                       cpus)
     shutdown = p['nginx_worker_shutdown_timeout']
     if shutdown != '':
         check('', nv.check_time, shutdown, 'nginx_worker_shutdown_timeout')
@@ -113,12 +226,15 @@ def build_nginx(variables, hard_nofile_limit):
     return NginxConfig(
         package_name=p['nginx_package_name'], package_state=p['nginx_package_state'],
         apt_cache_valid_time=p['nginx_apt_cache_valid_time'], binary=binary, include_dir=include_dir,
-        user=p['nginx_user'], worker_processes=str(processes), worker_connections=connections,
-        worker_rlimit_nofile=rlimit, worker_shutdown_timeout=shutdown or None, multi_accept=p['nginx_multi_accept'],
+        user=p['nginx_user'], websocket_capacity=capacity, connections_per_websocket=per_websocket,
+        worker_processes=sizing.processes, worker_connections=sizing.connections,
+        worker_rlimit_nofile=sizing.rlimit_nofile, holds_websockets=sizing.holds,
+        worker_shutdown_timeout=shutdown or None, multi_accept=p['nginx_multi_accept'],
         keepalive_timeout=p['nginx_keepalive_timeout'], server_tokens=p['nginx_server_tokens'],
         access_log=access_log if access_log == 'off' else access_log.rstrip('/'), error_log=error_log,
+        error_log_level=p['nginx_error_log_level'],
         http_extra_directives=extra, remove_default_site=p['nginx_remove_default_site'],
-        service_enabled=p['nginx_service_enabled'], hard_nofile_limit=hard_nofile_limit,
+        service_enabled=p['nginx_service_enabled'], hard_nofile_limit=hard_nofile_limit, cpus=cpus,
     )
 
 

@@ -802,6 +802,8 @@ def build(variables, hostvars=None, groups=None, nginx_build=None):
     down_names = builder.down_names()
     sites = [builder.site(raw, down_names) for raw in params['websocket_proxy_sites']]
     builder.across_sites(sites)
+    if params['websocket_proxy_reuseport']:
+        _spread_over_workers(sites)
     builder.problems.raise_if_any()
     present = [site for site in sites if site.state == 'present']
     return ProxyConfig(
@@ -820,6 +822,34 @@ def build(variables, hostvars=None, groups=None, nginx_build=None):
         proxy_checks=[check for site in present for check in site.proxy_checks],
         host_checks=_host_checks(present),
     )
+
+
+# Listen parameters that set options of the socket: nginx takes them on one listen per address.
+SOCKET_OPTIONS = ('backlog', 'rcvbuf', 'sndbuf', 'ipv6only', 'so_keepalive', 'fastopen', 'setfib', 'accept_filter',
+                  'deferred', 'bind', 'reuseport')
+
+
+def _spread_over_workers(sites):
+    """Give each TCP address the sites listen on "reuseport", once (nginx refuses it twice).
+
+    Each worker then accepts from a socket of its own and the kernel spreads new connections
+    over them evenly; without it, most connections of a burst go to whichever worker wakes first,
+    and that one runs out of connections while the others have room. It goes on the listen that
+    already sets socket options for that address, or on the first one.
+    """
+    by_address = {}
+    for site in sites:
+        if site.state != 'present':
+            continue
+        for listen in site.listen + (site.tls.redirect_listen if site.tls else []):
+            if not listen.key.startswith('unix:') and 'quic' not in listen.params:
+                by_address.setdefault(listen.key, []).append(listen)
+    for listens in by_address.values():
+        if any('reuseport' in listen.params for listen in listens):
+            continue
+        with_options = [listen for listen in listens
+                        if any(param.split('=', 1)[0] in SOCKET_OPTIONS for param in listen.params)]
+        (with_options or listens)[0].params.append('reuseport')
 
 
 def _host_checks(sites):

@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import pytest
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from ansible_collections.websocket.nginx.plugins.plugin_utils import server_models
 from ansible_collections.websocket.nginx.plugins.plugin_utils.role_spec import ModelError
 
@@ -41,19 +44,32 @@ def test_nginx_defaults():
     assert config.as_dict() == {
         'package_name': 'nginx', 'package_state': 'present', 'apt_cache_valid_time': 3600,
         'binary': '/usr/sbin/nginx', 'include_dir': '/etc/nginx/conf.d', 'user': 'www-data',
-        'worker_processes': 'auto', 'worker_connections': 8192, 'worker_rlimit_nofile': 16384,
+        'websocket_capacity': 10000, 'connections_per_websocket': 2,
+        # 10000 WebSockets of 2 connections, 5000 per worker: 11000 with the 10% margin, plus 32
+        # for nginx's own, is 15/16 of 11767.
+        'worker_processes': 2, 'worker_connections': 11767, 'worker_rlimit_nofile': 11767 + 256,
+        'holds_websockets': 10000,
         'worker_shutdown_timeout': '1h', 'multi_accept': False, 'keepalive_timeout': '65s',
         'server_tokens': False, 'access_log': '/var/log/nginx/access.log', 'error_log': '/var/log/nginx/error.log',
-        'http_extra_directives': [], 'remove_default_site': True, 'service_enabled': True,
-        'hard_nofile_limit': LIMIT,
+        'error_log_level': 'warn', 'http_extra_directives': [], 'remove_default_site': True, 'service_enabled': True,
+        'hard_nofile_limit': LIMIT, 'cpus': None,
     }
     assert server_models.build_nginx({}, None).hard_nofile_limit is None
 
 
 @pytest.mark.parametrize('variables, limit, field, value', [
-    ({'nginx_worker_processes': '8'}, LIMIT, 'worker_processes', '8'),
-    ({'nginx_worker_processes': 8}, LIMIT, 'worker_processes', '8'),
-    ({'nginx_worker_processes': 'auto'}, LIMIT, 'worker_processes', 'auto'),
+    ({'nginx_worker_processes': '8'}, LIMIT, 'worker_processes', 8),
+    ({'nginx_worker_processes': 8}, LIMIT, 'worker_processes', 8),
+    ({'nginx_worker_processes': 'auto'}, LIMIT, 'worker_processes', 2),  # the capacity needs 2 (one CPU)
+    ({'nginx_websocket_capacity': '20000'}, LIMIT, 'worker_processes', 3),
+    ({'nginx_websocket_capacity': '20000'}, LIMIT, 'worker_connections', 15680),
+    ({'nginx_websocket_capacity': 20000, 'nginx_worker_processes': '4'}, LIMIT, 'worker_connections', 11767),
+    ({'nginx_websocket_capacity': 20000, 'nginx_connections_per_websocket': '3'}, LIMIT, 'worker_processes', 4),
+    ({'nginx_websocket_capacity': '100'}, LIMIT, 'worker_connections', 1024),  # the fewest a worker gets
+    ({'nginx_worker_connections': 8192}, LIMIT, 'worker_rlimit_nofile', 8192 + 256),
+    ({'nginx_worker_connections': 8192}, LIMIT, 'worker_processes', 3),
+    ({'nginx_worker_rlimit_nofile': 8192}, LIMIT, 'worker_processes', 3),  # 7936 connections hold 3367 each
+    ({'nginx_error_log_level': 'error'}, LIMIT, 'error_log_level', 'error'),
     ({'nginx_worker_connections': '4096'}, LIMIT, 'worker_connections', 4096),
     ({'nginx_worker_connections': 1048576, 'nginx_worker_rlimit_nofile': 2097152}, None, 'worker_rlimit_nofile',
      2097152),
@@ -85,9 +101,42 @@ def test_nginx_accepts(variables, limit, field, value):
     assert type(getattr(config, field)) is type(value)
 
 
+@pytest.mark.parametrize('cpus, limit, capacity, workers', [
+    (2, LIMIT, 10000, 2), (16, LIMIT, 10000, 16), (2, LIMIT, 20000, 3), (1, LIMIT, 100, 1), (4, 1024, 10000, 33),
+    (2, None, 1000000, 3),  # no hard limit: 1048576 connections, 446836 WebSockets each
+])
+def test_auto_workers_are_one_per_cpu_or_what_the_capacity_needs(cpus, limit, capacity, workers):
+    config = server_models.build_nginx({'nginx_websocket_capacity': capacity}, limit, cpus)
+    assert (config.worker_processes, config.cpus) == (workers, cpus)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(capacity=st.integers(1, 600000), per_websocket=st.integers(1, 16), cpus=st.integers(1, 64),
+       limit=st.one_of(st.none(), st.integers(300, 1048576)), processes=st.one_of(st.just('auto'), st.integers(1, 64)))
+def test_a_derived_sizing_holds_the_capacity_within_the_limits(capacity, per_websocket, cpus, limit, processes):
+    try:
+        config = server_models.build_nginx({'nginx_websocket_capacity': capacity, 'nginx_worker_processes': processes,
+                                            'nginx_connections_per_websocket': per_websocket}, limit, cpus)
+    except ModelError as exc:
+        (error,) = exc.errors
+        assert error.startswith('nginx_websocket_capacity (%d) ' % capacity) or 'cannot be reached' in error, error
+        return
+    workers, connections = config.worker_processes, config.worker_connections
+    assert workers == processes if processes != 'auto' else cpus <= workers <= server_models.MAX_WORKER_PROCESSES
+    assert config.worker_rlimit_nofile == connections + server_models.FILES_BESIDES_CONNECTIONS
+    assert limit is None or config.worker_rlimit_nofile <= limit
+    # Every worker's even share, with the margin, fits below nginx's 1/16 reserve.
+    share = -(-capacity // workers)
+    assert connections - connections // 16 >= share * per_websocket * server_models.BALANCE_MARGIN + 32
+    assert config.holds_websockets >= capacity
+
+
 PROCESSES = "nginx_worker_processes must be 'auto' or a whole number >= 1, got %s"
 HARD = ("nginx_worker_rlimit_nofile (%d) exceeds this host's hard open-files limit (%d); a process cannot raise it, "
-        "so nginx would run with fewer files than configured. Lower it (and nginx_worker_connections with it).")
+        "so nginx would run with fewer files than configured. Lower it (and nginx_worker_connections with it), or "
+        "leave both unset to have them derived from nginx_websocket_capacity.")
+WHY = ("one worker holds %d WebSockets of %d connections (under %s, 256 files kept for logs and sockets, nginx's 1/16 "
+       "reserve and a 10%% margin for an uneven spread)")
 TIME = 'must be an nginx time such as 500ms, 60s, 5m or 1h30m, got %s'
 CONTROL = 'must not contain control characters (newline, tab, NUL, ...), got %s'
 SYNTAX = ('is not complete nginx syntax (%s): braces must balance, quotes close, and every directive end with ";" '
@@ -117,6 +166,33 @@ NGINX_BAD = [
     pytest.param({'nginx_worker_rlimit_nofile': 20001}, LIMIT, HARD % (20001, LIMIT), id='rlimit-above-hard-limit'),
     pytest.param({'nginx_worker_connections': 4096, 'nginx_worker_rlimit_nofile': 10000000}, LIMIT,
                  HARD % (10000000, LIMIT), id='rlimit-far-above-hard-limit'),
+    pytest.param({'nginx_websocket_capacity': 0}, LIMIT, 'nginx_websocket_capacity must be 1 or more, got 0',
+                 id='capacity-0'),
+    pytest.param({'nginx_websocket_capacity': 'lots'}, LIMIT,
+                 Contains("argument 'nginx_websocket_capacity' is of type str and we were unable to convert to int"),
+                 id='capacity-word'),
+    pytest.param({'nginx_connections_per_websocket': '0'}, LIMIT,
+                 'nginx_connections_per_websocket must be 1 or more, got 0', id='per-websocket-0'),
+    pytest.param({'nginx_connections_per_websocket': 17}, LIMIT,
+                 'nginx_connections_per_websocket must be 16 or less, got 17', id='per-websocket-17'),
+    pytest.param({'nginx_websocket_capacity': 600000}, LIMIT,
+                 'nginx_websocket_capacity (600000) is more than this host allows: at most 537536 WebSockets with 64 '
+                 'worker processes, the most this role runs; ' + WHY % (8399, 2, 'the hard open-files limit of 20000')
+                 + '. Lower nginx_websocket_capacity.', id='capacity-above-the-host'),
+    pytest.param({'nginx_websocket_capacity': 20000, 'nginx_worker_processes': '2'}, LIMIT,
+                 'nginx_websocket_capacity (20000) needs 3 worker processes here, and nginx_worker_processes is 2 (at '
+                 'most 16798 WebSockets); ' + WHY % (8399, 2, 'the hard open-files limit of 20000') + '. Set '
+                 'nginx_worker_processes to auto or at least 3, or lower nginx_websocket_capacity.',
+                 id='capacity-above-the-workers'),
+    pytest.param({'nginx_worker_processes': 2, 'nginx_worker_connections': 4096}, LIMIT,
+                 'nginx_websocket_capacity (10000) needs 6 worker processes here, and nginx_worker_processes is 2 (at '
+                 'most 3460 WebSockets); ' + WHY % (1730, 2, 'nginx_worker_connections 4096 and the hard open-files '
+                                                    'limit of 20000') + '. Set nginx_worker_processes to auto or at '
+                 'least 6, or lower nginx_websocket_capacity.', id='capacity-above-the-connections'),
+    pytest.param({}, 256, 'nginx_websocket_capacity cannot be reached: ' + WHY % (0, 2, 'the hard open-files limit of 256')
+                 + '.', id='hard-limit-too-low'),
+    pytest.param({'nginx_error_log_level': 'verbose'}, LIMIT, Contains('nginx_error_log_level must be one of'),
+                 id='error-log-level'),
     pytest.param({'nginx_worker_shutdown_timeout': 'forever'}, LIMIT, 'nginx_worker_shutdown_timeout ' + TIME
                  % '"forever"', id='shutdown_timeout-forever'),
     pytest.param({'nginx_worker_shutdown_timeout': '1h\n'}, LIMIT, 'nginx_worker_shutdown_timeout ' + TIME

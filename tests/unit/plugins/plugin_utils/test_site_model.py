@@ -109,7 +109,7 @@ def test_good_site_builds():
     assert config.removed_sites == []
     (demo,) = config.sites
     assert demo.file == '/etc/nginx/conf.d/websocket-proxy-demo.conf'
-    assert [(item.key, item.address, item.params) for item in demo.listen] == [('*:80', '80', [])]
+    assert [(item.key, item.address, item.params) for item in demo.listen] == [('*:80', '80', ['reuseport'])]
     assert demo.server_name == ['_']
     (echo,) = demo.upstreams
     assert (echo.name, echo.method, echo.hash_key, echo.keepalive) == ('echo', 'round_robin', None, 16)
@@ -769,9 +769,35 @@ def test_listen_values_and_proxy_check_addresses():
                               server_name=['*.a.test', 'www.a.test'])))
     (demo,) = config.sites
     assert [(item.key, item.address, item.params) for item in demo.listen] == [
-        ('[::]:8080', '[::]:8080', ['ipv6only=on']), ('*:443', '443', ['reuseport']),
+        ('[::]:8080', '[::]:8080', ['ipv6only=on', 'reuseport']), ('*:443', '443', ['reuseport']),
         ('unix:/run/x.sock', 'unix:/run/x.sock', [])]
     assert [(c.address, c.host_header) for c in demo.proxy_checks] == [('[::1]:8080', 'www.a.test')]
+
+
+def test_reuseport_once_per_address_on_the_listen_with_socket_options():
+    def listens(config):
+        return {site.name: [' '.join([item.address] + item.params) for item in site.listen] for site in config.sites}
+
+    def named(name, listen):
+        return other_site(name=name, listen=listen, server_name=[name + '.test'],
+                          upstreams=[{'name': name, 'servers': [{'address': '127.0.0.1:9000'}]}],
+                          websocket_locations=[{'path': '/ws/', 'upstream': name}])
+
+    three = sites(named('a', ['80', '127.0.0.1:8080']),
+                  named('b', ['80', '8081 backlog=4096', 'unix:/run/b.sock']),
+                  named('c', ['8081', '*:8082 reuseport']),
+                  named('d', ['8082']),
+                  [{'name': 'gone', 'state': 'absent', 'listen': ['9000']}])
+    assert listens(build(three)) == {
+        'a': ['80 reuseport', '127.0.0.1:8080 reuseport'],
+        'b': ['80', '8081 backlog=4096 reuseport', 'unix:/run/b.sock'],  # where nginx takes socket options
+        'c': ['8081', '*:8082 reuseport'],  # the user's own reuseport stays the only one
+        'd': ['8082'],
+    }
+    assert listens(build({**three, 'websocket_proxy_reuseport': 'false'})) == {
+        'a': ['80', '127.0.0.1:8080'], 'b': ['80', '8081 backlog=4096', 'unix:/run/b.sock'],
+        'c': ['8081', '*:8082 reuseport'], 'd': ['8082'],
+    }
 
 
 def test_empty_file_prefix_is_allowed():
@@ -1091,7 +1117,8 @@ def test_tls_site_listens_with_ssl_redirects_and_is_checked_over_wss():
                               tls={'certificate_src': 'files/app.pem', 'certificate_key_src': 'files/app.key',
                                    'hsts': 'true', 'redirect_http': ['80'], 'check_ca_path': '/etc/ssl/ca.pem'})))
     (demo,) = config.sites
-    assert [(item.key, item.params) for item in demo.listen] == [('*:443', ['ssl', 'http2']), ('unix:/run/a.sock', [])]
+    assert [(item.key, item.params) for item in demo.listen] == [('*:443', ['ssl', 'http2', 'reuseport']),
+                                                                 ('unix:/run/a.sock', [])]
     tls = demo.tls
     assert (tls.certificate, tls.certificate_key) == ('/etc/nginx/websocket-proxy-tls/demo.crt',
                                                       '/etc/nginx/websocket-proxy-tls/demo.key')

@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.websocket.nginx.plugins.module_utils import nginx_config
-from ansible_collections.websocket.nginx.plugins.plugin_utils import server_models, site_model
+from ansible_collections.websocket.nginx.plugins.plugin_utils import nginx_values, server_models, site_model
 from ansible_collections.websocket.nginx.tests.unit import render_helpers as rh
 
 GOLDEN_DIR = Path(__file__).resolve().parent / 'golden'
@@ -166,6 +166,8 @@ NGINX_VARIANTS = {
     'defaults': {},
     'variant': {
         'nginx_user': 'www-data',
+        'nginx_websocket_capacity': 800,
+        'nginx_connections_per_websocket': 2,
         'nginx_worker_processes': 2,
         'nginx_worker_connections': 1024,
         'nginx_worker_rlimit_nofile': 4096,
@@ -175,6 +177,7 @@ NGINX_VARIANTS = {
         'nginx_server_tokens': True,
         'nginx_access_log': 'off',
         'nginx_error_log': 'stderr',
+        'nginx_error_log_level': 'notice',
         'nginx_include_dir': '/etc/nginx/conf.d',
         'nginx_http_extra_directives': [
             'client_max_body_size 10m;',
@@ -195,9 +198,22 @@ def built_site(name):
     return config['sites'][0]
 
 
-def nginx_model(name, **changes):
+# The golden nginx.conf files are sized for a host like the test machines: 2 CPUs, a hard
+# open-files limit of 20000.
+GOLDEN_HOST = {'hard_nofile_limit': 20000, 'cpus': 2}
+
+
+def nginx_model(name, host=None, **changes):
+    host = host or GOLDEN_HOST
     variables = dict(NGINX_VARIANTS[name], **changes)
-    return server_models.build_nginx(variables, None).as_dict()
+    return server_models.build_nginx(variables, host['hard_nofile_limit'], host['cpus']).as_dict()
+
+
+def this_host():
+    """What role_config reads on this machine (the Ansible run below renders for it)."""
+    with open('/proc/1/limits', encoding='ascii') as limits, open('/sys/devices/system/cpu/online', encoding='ascii') as cpus:
+        return {'hard_nofile_limit': nginx_values.parse_proc_limits(limits.read()),
+                'cpus': nginx_values.parse_cpu_list(cpus.read())}
 
 
 def check_golden(filename, text):
@@ -261,12 +277,13 @@ def test_tls_site_for_each_debian_nginx():
         return [d.args for d in node.children if d.name == name]
 
     bookworm = server(((1, 22, 1), (3, 0, 17)))
-    assert directives(bookworm, 'listen') == [['127.0.0.1:18106', 'ssl', 'http2'], ['[::1]:18106', 'reuseport', 'ssl', 'http2']]
+    assert directives(bookworm, 'listen') == [['127.0.0.1:18106', 'ssl', 'http2', 'reuseport'],
+                                              ['[::1]:18106', 'reuseport', 'ssl', 'http2']]
     assert directives(bookworm, 'http2') == []
     assert directives(bookworm, 'ssl_session_tickets') == [['off']]
     assert directives(bookworm, 'ssl_ecdh_curve') == [['X25519:prime256v1:secp384r1']]
     trixie = server(((1, 26, 3), (3, 5, 1)))
-    assert directives(trixie, 'listen') == [['127.0.0.1:18106', 'ssl'], ['[::1]:18106', 'reuseport', 'ssl']]
+    assert directives(trixie, 'listen') == [['127.0.0.1:18106', 'ssl', 'reuseport'], ['[::1]:18106', 'reuseport', 'ssl']]
     assert directives(trixie, 'http2') == [['on']]
     assert directives(trixie, 'ssl_session_tickets') == []
     assert directives(trixie, 'ssl_ecdh_curve') == [['X25519MLKEM768:X25519:prime256v1:secp384r1']]
@@ -292,7 +309,13 @@ def test_all_golden_sites_together(tmp_path, pki):
     files = {'map': rh.render_upgrade_map()}
     files.update((site['name'], with_pki(rh.render_site(site), pki)) for site in config['sites'])
     for site in config['sites']:
-        assert files[site['name']] == with_pki(rh.render_site(built_site(site['name'])), pki)
+        # Alone or together, the same file, but for reuseport, which goes on one listen per address.
+        alone = with_pki(rh.render_site(built_site(site['name'])), pki)
+        assert files[site['name']].replace(' reuseport', '') == alone.replace(' reuseport', '')
+    listens = [d.args for site in config['sites'] for d in nginx_config.parse(files[site['name']]) if d.name == 'server'
+               for d in d.children if d.name == 'listen']
+    with_reuseport = sorted(args[0] for args in listens if 'reuseport' in args)
+    assert with_reuseport == sorted({args[0] for args in listens if not args[0].startswith('unix:')})
     rh.assert_nginx_accepts(rh.nginx_t(files, tmp_path, http_extra_for(pki)))
 
 
@@ -427,7 +450,7 @@ def test_plain_jinja_rendering_is_what_ansible_writes(tmp_path, module_env):
     expected = {'site-%s.conf' % site['name']: rh.render_site(site) for site in config['sites']}
     expected['upgrade-map.conf'] = rh.render_upgrade_map()
     for name in NGINX_VARIANTS:
-        expected['nginx-%s.conf' % name] = rh.render_nginx_conf(nginx_model(name))
+        expected['nginx-%s.conf' % name] = rh.render_nginx_conf(nginx_model(name, this_host()))
     assert sorted(rendered) == sorted(expected)
     for filename, text in sorted(expected.items()):
         written = rendered[filename]

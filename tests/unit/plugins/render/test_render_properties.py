@@ -80,6 +80,8 @@ BASE_VARIABLES = {
     'websocket_proxy_static_expires': '2h',
     'websocket_proxy_gzip_types': ['text/plain', 'text/css', 'application/json'],
     'websocket_proxy_real_ip_from': ['10.0.0.0/8', '::1'],
+    # reuseport is the model's word, not the value's (test_site_model covers where it goes).
+    'websocket_proxy_reuseport': False,
     'websocket_proxy_sites': [BASE_SITE],
 }
 
