@@ -328,6 +328,14 @@ def parse_size(value, what='size'):
     return size
 
 
+def check_buffer_size(value, what='buffer_size'):
+    """A proxy buffer size (``512``, ``1k``, ``4k``): nginx reads the upstream's response headers into it."""
+    size = parse_size(value, what)
+    if not 512 <= size <= 1024 ** 2:
+        raise ValueError('%s must be from 512 bytes to 1m (such as 1k or 4k), got %s' % (what, show(value)))
+    return str(value)
+
+
 # ---------------------------------------------------------------------------
 # Checks: addresses
 # ---------------------------------------------------------------------------

@@ -139,6 +139,7 @@ class NginxConfig:
     holds_websockets: int
     worker_shutdown_timeout: str | None
     multi_accept: bool
+    request_pool_size: str
     keepalive_timeout: str
     server_tokens: bool
     access_log: str
@@ -208,6 +209,10 @@ def build_nginx(variables, hard_nofile_limit, cpus=None):
     if None not in (processes, capacity, per_websocket) and connections is not False and rlimit is not False:
         sizing = check('', size_workers, capacity, per_websocket, processes, connections, rlimit, hard_nofile_limit,
                        cpus)
+    pool = p['nginx_request_pool_size']
+    if check('', nv.parse_size, pool, 'nginx_request_pool_size') is not None and \
+            not 512 <= nv.parse_size(pool) <= 65536:
+        problems.add('', 'nginx_request_pool_size must be from 512 to 64k, got %s' % nv.show(pool))
     shutdown = p['nginx_worker_shutdown_timeout']
     if shutdown != '':
         check('', nv.check_time, shutdown, 'nginx_worker_shutdown_timeout')
@@ -229,7 +234,7 @@ def build_nginx(variables, hard_nofile_limit, cpus=None):
         user=p['nginx_user'], websocket_capacity=capacity, connections_per_websocket=per_websocket,
         worker_processes=sizing.processes, worker_connections=sizing.connections,
         worker_rlimit_nofile=sizing.rlimit_nofile, holds_websockets=sizing.holds,
-        worker_shutdown_timeout=shutdown or None, multi_accept=p['nginx_multi_accept'],
+        worker_shutdown_timeout=shutdown or None, multi_accept=p['nginx_multi_accept'], request_pool_size=pool,
         keepalive_timeout=p['nginx_keepalive_timeout'], server_tokens=p['nginx_server_tokens'],
         access_log=access_log if access_log == 'off' else access_log.rstrip('/'), error_log=error_log,
         error_log_level=p['nginx_error_log_level'],

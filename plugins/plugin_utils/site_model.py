@@ -82,6 +82,8 @@ class ProxyLocation:
     send_timeout: str | None
     connect_timeout: str
     next_upstream: list
+    # proxy_buffer_size of a WebSocket location (None for plain HTTP ones, which keep nginx's).
+    buffer_size: str | None = None
     # The location's own settings of the check through nginx; None when off (or not a WebSocket location).
     check: dict | None = None
     # Its upstream's TLS settings (Upstream.tls).
@@ -308,6 +310,8 @@ class _Builder(object):
         for name in ('websocket_proxy_read_timeout', 'websocket_proxy_send_timeout', 'websocket_proxy_connect_timeout',
                      'websocket_proxy_http_read_timeout'):
             self.defaults[name] = self.check('', nv.check_time, p[name], name, allow_zero=False)
+        self.defaults['websocket_proxy_buffer_size'] = self.check(
+            '', nv.check_buffer_size, p['websocket_proxy_buffer_size'], 'websocket_proxy_buffer_size')
         self.defaults['websocket_proxy_next_upstream'] = self.check(
             '', nv.check_next_upstream, p['websocket_proxy_next_upstream'], 'websocket_proxy_next_upstream')
         self.defaults['websocket_proxy_upstream_keepalive'] = self.check(
@@ -540,6 +544,8 @@ class _Builder(object):
             connect_timeout=own_or_default('connect_timeout', 'websocket_proxy_connect_timeout', nv.check_time,
                                            allow_zero=False),
             next_upstream=own_or_default('next_upstream', 'websocket_proxy_next_upstream', nv.check_next_upstream),
+            buffer_size=own_or_default('buffer_size', 'websocket_proxy_buffer_size', nv.check_buffer_size)
+            if websocket else None,
             check=self.location_check(where, raw['check'], path) if websocket else None,
             upstream_tls=upstreams[raw['upstream']].tls if raw['upstream'] in upstreams else None,
             **(self.client_rules(where, raw, ident) if websocket else {})

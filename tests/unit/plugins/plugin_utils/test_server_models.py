@@ -49,7 +49,7 @@ def test_nginx_defaults():
         # for nginx's own, is 15/16 of 11767.
         'worker_processes': 2, 'worker_connections': 11767, 'worker_rlimit_nofile': 11767 + 256,
         'holds_websockets': 10000,
-        'worker_shutdown_timeout': '1h', 'multi_accept': False, 'keepalive_timeout': '65s',
+        'worker_shutdown_timeout': '1h', 'multi_accept': False, 'request_pool_size': '1k', 'keepalive_timeout': '65s',
         'server_tokens': False, 'access_log': '/var/log/nginx/access.log', 'error_log': '/var/log/nginx/error.log',
         'error_log_level': 'warn', 'http_extra_directives': [], 'remove_default_site': True, 'service_enabled': True,
         'hard_nofile_limit': LIMIT, 'cpus': None,
@@ -70,6 +70,7 @@ def test_nginx_defaults():
     ({'nginx_worker_connections': 8192}, LIMIT, 'worker_processes', 3),
     ({'nginx_worker_rlimit_nofile': 8192}, LIMIT, 'worker_processes', 3),  # 7936 connections hold 3367 each
     ({'nginx_error_log_level': 'error'}, LIMIT, 'error_log_level', 'error'),
+    ({'nginx_request_pool_size': '4k'}, LIMIT, 'request_pool_size', '4k'),
     ({'nginx_worker_connections': '4096'}, LIMIT, 'worker_connections', 4096),
     ({'nginx_worker_connections': 1048576, 'nginx_worker_rlimit_nofile': 2097152}, None, 'worker_rlimit_nofile',
      2097152),
@@ -191,6 +192,10 @@ NGINX_BAD = [
                  'least 6, or lower nginx_websocket_capacity.', id='capacity-above-the-connections'),
     pytest.param({}, 256, 'nginx_websocket_capacity cannot be reached: ' + WHY % (0, 2, 'the hard open-files limit of 256')
                  + '.', id='hard-limit-too-low'),
+    pytest.param({'nginx_request_pool_size': '256'}, LIMIT, 'nginx_request_pool_size must be from 512 to 64k, got "256"',
+                 id='request-pool-small'),
+    pytest.param({'nginx_request_pool_size': '4k;'}, LIMIT,
+                 'nginx_request_pool_size must be an nginx size such as 512, 16k or 1m, got "4k;"', id='request-pool-hostile'),
     pytest.param({'nginx_error_log_level': 'verbose'}, LIMIT, Contains('nginx_error_log_level must be one of'),
                  id='error-log-level'),
     pytest.param({'nginx_worker_shutdown_timeout': 'forever'}, LIMIT, 'nginx_worker_shutdown_timeout ' + TIME

@@ -116,8 +116,8 @@ def test_good_site_builds():
     assert [(s.address, s.weight, s.max_fails, s.fail_timeout, s.backup, s.down) for s in echo.servers] == [
         ('127.0.0.1:8765', 1, 1, '10s', False, False)]
     (ws,) = demo.websocket_locations
-    assert (ws.path, ws.upstream, ws.read_timeout, ws.send_timeout, ws.connect_timeout, ws.next_upstream) == (
-        '/ws/', 'echo', '3600s', '3600s', '5s', ['error', 'timeout'])
+    assert (ws.path, ws.upstream, ws.read_timeout, ws.send_timeout, ws.connect_timeout, ws.next_upstream,
+            ws.buffer_size) == ('/ws/', 'echo', '3600s', '3600s', '5s', ['error', 'timeout'], '1k')
     (files,) = demo.static_locations
     assert (files.path, files.root, files.alias, files.index, files.expires) == (
         '/', '/var/www/demo', None, ['index.html'], ['1h'])
@@ -344,6 +344,14 @@ BAD = [
                  'site "demo": location path "ws" must start with "/"', id='location-relative'),
     pytest.param(sites(site(websocket_locations=ws_location(path='/ws/\n'))), None, None,
                  'site "demo": location path ' + CONTROL % '"/ws/\\n"', id='location-newline'),
+    pytest.param(sites(site(websocket_locations=ws_location(buffer_size='1k; proxy_pass http://evil'))), None, None,
+                 WS + 'buffer_size must be an nginx size such as 512, 16k or 1m, got "1k; proxy_pass http://evil"',
+                 id='buffer_size-hostile'),
+    pytest.param(sites(site(websocket_locations=ws_location(buffer_size='128'))), None, None,
+                 WS + 'buffer_size must be from 512 bytes to 1m (such as 1k or 4k), got "128"', id='buffer_size-small'),
+    pytest.param({**sites(site()), 'websocket_proxy_buffer_size': '2m'}, None, None,
+                 'websocket_proxy_buffer_size must be from 512 bytes to 1m (such as 1k or 4k), got "2m"',
+                 id='websocket_proxy_buffer_size-big'),
     pytest.param(sites(site(websocket_locations=ws_location(read_timeout='forever'))), None, None,
                  'site "demo", location "/ws/": read_timeout ' + TIME % '"forever"', id='read_timeout-bad'),
     pytest.param(sites(site(websocket_locations=ws_location(read_timeout='1h\n'))), None, None,

@@ -70,7 +70,7 @@ GOLDEN_SITES = {
         ],
         'websocket_locations': [
             {'path': '/rr/', 'upstream': 'rr'},
-            {'path': '/lc/', 'upstream': 'lc', 'read_timeout': '1d', 'send_timeout': '12h', 'connect_timeout': '500ms',
+            {'path': '/lc/', 'upstream': 'lc', 'read_timeout': '1d', 'buffer_size': '4k', 'send_timeout': '12h', 'connect_timeout': '500ms',
              'next_upstream': 'error timeout http_502 http_503'},
             {'path': '/rnd/', 'upstream': 'rnd', 'next_upstream': 'off'},
         ],
