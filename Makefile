@@ -14,7 +14,7 @@ DEMO_PORT ?= 8080
 DEMO_TLS_PORT ?= 8443
 DEMO_PORTS := WSN_DEMO_PORT=$(DEMO_PORT) WSN_DEMO_TLS_PORT=$(DEMO_TLS_PORT)
 
-.PHONY: help setup venv docker test-tools demo demo-destroy test lint unit role-docs roles-check build-check sanity molecule clean
+.PHONY: help setup venv docker test-tools demo demo-destroy test lint unit role-docs roles-check build-check sanity molecule bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -70,6 +70,9 @@ sanity: venv ## ansible-test sanity and units from ansible_collections/websocket
 
 molecule: setup ## Full molecule test sequence of each scenario
 	for scenario in $(MOLECULE_SCENARIOS); do molecule test -s $$scenario; done
+
+bench: setup ## Capacity benchmark, not part of make test (about 15 min): table + tests/output/bench/capacity.json
+	python tests/benchmarks/bench_capacity.py $(BENCH_ARGS)
 
 clean: ## Remove build output (not .venv)
 	rm -rf build tests/output

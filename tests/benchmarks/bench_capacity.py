@@ -18,9 +18,10 @@ docker network:
 2. throughput: back-to-back echoes of 64-byte messages on ``--pingpong-connections`` WebSockets
    for ``--pingpong-seconds``, through the proxy and directly to the backends, in the same run;
 3. deploys under load: while ``--live`` WebSockets echo every second and new ones open, echo and
-   close at ``--open-rate`` per second, the site playbook runs ``--deploys`` times, each changing
-   the configuration (nginx tests it and reloads); counts dropped WebSockets, failed opens and the
-   old workers left after each reload, once with reuseport and once without it;
+   close at ``--open-rate`` per second, the site playbook runs ``--deploys`` times on the proxy,
+   each changing the configuration (nginx tests it and reloads); counts dropped WebSockets, failed
+   opens and the old workers left after each reload: with reuseport, then without it, and then
+   switching it on (the upgrade from a configuration without it);
 4. the time of an idempotent re-run of the site playbook (it must report no change).
 
 Prints a table and writes everything as JSON (``--json``, default tests/output/bench/capacity.json).
@@ -67,7 +68,7 @@ for pid in filter(str.isdigit, os.listdir("/proc")):
         files = len(os.listdir("/proc/%s/fd" % pid))
     except OSError:
         continue
-    found.append({"pid": int(pid), "role": cmdline[len("nginx: "):].split(" process")[0],
+    found.append({"pid": int(pid), "role": cmdline[len("nginx: "):],
                   "rss_kb": int(status["VmRSS"].split()[0]), "pss_kb": int(rollup["Pss"].split()[0]), "files": files})
 print(json.dumps(found))
 '''
@@ -120,11 +121,11 @@ class Bench(object):
     def nginx_processes(self):
         return json.loads(self.docker_exec(PROXY, 'python3', '-c', NGINX_PROCESSES))
 
-    def site_playbook(self, extra_vars):
-        """One run of the collection's site playbook on the bench inventory: (seconds, changed, failed)."""
+    def site_playbook(self, extra_vars, limit=None):
+        """One run of the collection's site playbook on the bench inventory: (seconds, changed)."""
         started = time.monotonic()
         result = self.run(['ansible-playbook', '-i', self.inventory, 'websocket.nginx.site',
-                           '-e', json.dumps(extra_vars)], timeout=900)
+                           '-e', json.dumps(extra_vars)] + (['--limit', limit] if limit else []), timeout=900)
         seconds = time.monotonic() - started
         recap = re.findall(r'changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)', result.stdout)
         if result.returncode or not recap:
@@ -143,7 +144,8 @@ class Bench(object):
 
     # -- phases ----------------------------------------------------------------
     def deploy(self):
-        self.molecule('destroy')
+        if not self.args.reuse:
+            self.molecule('destroy')
         started = time.monotonic()
         self.molecule('create')
         self.molecule('prepare')
@@ -157,6 +159,7 @@ class Bench(object):
             'worker_connections': int(re.search(r'^\s*worker_connections (\d+);', conf, re.M).group(1)),
             'worker_rlimit_nofile': int(re.search(r'^worker_rlimit_nofile (\d+);', conf, re.M).group(1)),
             'version': self.docker_exec(PROXY, 'dpkg-query', '--showformat=${Version}', '--show', 'nginx'),
+            'sized_for': self.args.target,
         }
 
     def capacity(self):
@@ -221,11 +224,14 @@ class Bench(object):
                           'p50_ms': nearest_rank(samples, 50), 'p90_ms': nearest_rank(samples, 90),
                           'p99_ms': nearest_rank(samples, 99), 'max_ms': max(report['max'] for report in reports)}
         runs['proxy_over_direct'] = round(runs['proxy']['messages_per_second'] / runs['direct']['messages_per_second'], 3)
+        for name in ('proxy', 'direct'):
+            print('  %-6s %s' % (name, runs[name]), flush=True)
         runs['connections'] = args.pingpong_connections
         runs['seconds'] = args.pingpong_seconds
         self.results['throughput'] = runs
 
-    def deploys_under_load(self, reuseport, generation):
+    def deploys_under_load(self, name, reuseports, generation):
+        """Deploys in a row (reuseport on or off in each) while WebSockets echo and new ones open."""
         args = self.args
         keeper = self.client('keep', [self.proxy_url], count=args.live, interval=1)
         opened = keeper.event('opened', self.remaining())
@@ -234,27 +240,44 @@ class Bench(object):
         opener = self.client('open', [self.proxy_url], rate=args.open_rate)
         time.sleep(3)
         deploys = []
-        for _ in range(args.deploys):
+        before = self.counts(keeper, opener)
+        for reuseport in reuseports:
             generation += 1
-            seconds, changed = self.site_playbook({'bench_generation': generation, 'websocket_proxy_reuseport': reuseport})
+            # A configuration change deployed to the proxies, as users roll one out.
+            seconds, changed = self.site_playbook({'bench_generation': generation, 'websocket_proxy_reuseport': reuseport},
+                                                  limit='websocket_proxies')
+            time.sleep(2)  # connections the reload reset are counted by now
+            after = self.counts(keeper, opener)
             old = [proc for proc in self.nginx_processes() if 'shutting down' in proc['role']]
-            deploys.append({'seconds': round(seconds, 1), 'changed': changed, 'old_workers_after': len(old),
-                            'old_workers_kb': sum(proc['rss_kb'] for proc in old)})
-            print('  deploy %d (reuseport %s): %.0f s, %d old workers still serving'
-                  % (generation, 'on' if reuseport else 'off', seconds, len(old)), flush=True)
-        time.sleep(3)
+            deploys.append({'reuseport': reuseport, 'seconds': round(seconds, 1), 'changed': changed,
+                            'dropped': after['dropped'] - before['dropped'],
+                            'failed_opens': after['failed'] - before['failed'],
+                            'opens': after['attempts'] - before['attempts'],
+                            'old_workers_after': len(old), 'old_workers_kb': sum(proc['rss_kb'] for proc in old)})
+            before = after
+            print('  deploy (reuseport %s): %.0f s, %d dropped, %d of %d opens failed, %d old workers still serving'
+                  % ('on' if reuseport else 'off', seconds, deploys[-1]['dropped'], deploys[-1]['failed_opens'],
+                     deploys[-1]['opens'], len(old)), flush=True)
         opener.send('stop')
         keeper.send('stop')
         opens = opener.event('opens', self.remaining())
         kept = keeper.event('kept', self.remaining())
         opener.wait(self.remaining())
         keeper.wait(self.remaining())
-        self.results.setdefault('deploys', {})['reuseport_' + ('on' if reuseport else 'off')] = {
+        self.results.setdefault('deploys', {})[name] = {
             'live': kept['held'], 'dropped': kept['dropped'], 'drop_errors': kept['errors'],
             'opens': opens['attempts'], 'failed_opens': opens['failed'], 'open_errors': opens['errors'],
             'deploys': deploys,
         }
+        print('  %d live: %d dropped; %d of %d opens failed %s'
+              % (kept['held'], kept['dropped'], opens['failed'], opens['attempts'], opens['errors'] or ''), flush=True)
         return generation
+
+    def counts(self, keeper, opener):
+        keeper.send('report')
+        opener.send('report')
+        kept, opens = keeper.event('report', self.remaining()), opener.event('report', self.remaining())
+        return {'dropped': kept['dropped'], 'failed': opens['failed'], 'attempts': opens['attempts']}
 
     def idempotent_rerun(self, generation, reuseport):
         seconds, changed = self.site_playbook({'bench_generation': generation, 'websocket_proxy_reuseport': reuseport})
@@ -317,7 +340,7 @@ def memory(idle, loaded, websockets):
     def total(processes, key):
         return sum(proc[key] for proc in processes)
 
-    workers = sorted(proc['files'] for proc in loaded if proc['role'] == 'worker')
+    workers = sorted(proc['files'] for proc in loaded if proc['role'] == 'worker process')
     return {
         'nginx_rss_kb_idle': total(idle, 'rss_kb'), 'nginx_rss_kb_loaded': total(loaded, 'rss_kb'),
         'nginx_pss_kb_idle': total(idle, 'pss_kb'), 'nginx_pss_kb_loaded': total(loaded, 'pss_kb'),
@@ -338,7 +361,7 @@ def table(results):
     rows = []
     nginx = results.get('nginx', {})
     if nginx:
-        rows.append(('nginx %s sized for %d' % (nginx['version'], results['capacity']['target']),
+        rows.append(('nginx %s sized for %d' % (nginx['version'], nginx['sized_for']),
                      '%d workers x %d connections, worker_rlimit_nofile %d'
                      % (nginx['worker_processes'], nginx['worker_connections'], nginx['worker_rlimit_nofile'])))
     cap = results.get('capacity')
@@ -360,10 +383,14 @@ def table(results):
                          % (run['messages_per_second'], run['p50_ms'], run['p90_ms'], run['p99_ms'])))
         rows.append(('msg/s proxy / direct', '%.2f' % put['proxy_over_direct']))
     for name, run in sorted(results.get('deploys', {}).items()):
-        rows.append(('%d deploys, %s, %d live' % (len(run['deploys']), name.replace('_', ' '), run['live']),
-                     '%d dropped, %d of %d opens failed %s' % (run['dropped'], run['failed_opens'], run['opens'],
-                                                                run['open_errors'] or '')))
-        rows.append(('  old workers after each reload', ', '.join(str(d['old_workers_after']) for d in run['deploys'])))
+        totals = '%d dropped, %d of %d opens failed %s' % (
+            run['dropped'], run['failed_opens'], run['opens'], run['open_errors'] or '')
+        rows.append(('%d deploys, %s, %d live' % (len(run['deploys']), name.replace('_', ' '), run['live']), totals))
+        for deploy in run['deploys']:
+            rows.append(('  deploy, reuseport %s' % ('on' if deploy['reuseport'] else 'off'),
+                         '%.0f s: %d dropped, %d of %d opens failed, %d old workers left (%d MB)'
+                         % (deploy['seconds'], deploy['dropped'], deploy['failed_opens'], deploy['opens'],
+                            deploy['old_workers_after'], deploy['old_workers_kb'] // 1024)))
     rerun = results.get('idempotent_rerun')
     if rerun:
         rows.append(('idempotent re-run of the site playbook', '%.1f s, %d changed' % (rerun['seconds'], rerun['changed'])))
@@ -389,6 +416,8 @@ def main():
     parser.add_argument('--max-minutes', type=float, default=45)
     parser.add_argument('--json', default=str(REPO / 'tests' / 'output' / 'bench' / 'capacity.json'))
     parser.add_argument('--keep', action='store_true', help='leave the containers running')
+    parser.add_argument('--reuse', action='store_true', help='use the containers a --keep run left (converge only)')
+    parser.add_argument('--phases', default='capacity,throughput,deploys,rerun')
     args = parser.parse_args()
 
     bench = Bench(args)
@@ -397,20 +426,27 @@ def main():
     try:
         print('bench: deploying the bench scenario (molecule/bench)', flush=True)
         bench.deploy()
-        print('bench: capacity', flush=True)
-        bench.capacity()
-        print('bench: throughput, proxy and direct', flush=True)
-        bench.throughput()
-        print('bench: deploys under load', flush=True)
-        generation = bench.deploys_under_load(True, 0)
-        # Switching reuseport off is itself a deploy; it is not measured.
-        generation += 1
-        bench.site_playbook({'bench_generation': generation, 'websocket_proxy_reuseport': False})
-        generation = bench.deploys_under_load(False, generation)
-        generation += 1
-        bench.site_playbook({'bench_generation': generation, 'websocket_proxy_reuseport': True})
-        print('bench: idempotent re-run', flush=True)
-        bench.idempotent_rerun(generation, True)
+        phases = args.phases.split(',')
+        if 'capacity' in phases:
+            print('bench: capacity', flush=True)
+            bench.capacity()
+        if 'throughput' in phases:
+            print('bench: throughput, proxy and direct', flush=True)
+            bench.throughput()
+        generation = int(time.time()) % 100000  # each run changes the configuration, even with --reuse
+        if 'deploys' in phases:
+            print('bench: deploys under load', flush=True)
+            generation = bench.deploys_under_load('reuseport_on', [True] * args.deploys, generation)
+            # Without reuseport (switching it off is a deploy of its own, not measured), then switching
+            # it on under load: what the upgrade from 0.1.0, which had no reuseport, does.
+            generation += 1
+            bench.site_playbook({'bench_generation': generation, 'websocket_proxy_reuseport': False}, 'websocket_proxies')
+            generation = bench.deploys_under_load('reuseport_off_then_on', [False] * args.deploys + [True], generation)
+        if 'rerun' in phases:
+            print('bench: idempotent re-run', flush=True)
+            if 'deploys' not in phases:  # the deploys left this generation in place
+                bench.site_playbook({'bench_generation': generation, 'websocket_proxy_reuseport': True}, 'websocket_proxies')
+            bench.idempotent_rerun(generation, True)
     except (BenchError, subprocess.TimeoutExpired) as exc:
         bench.results['error'] = str(exc)
         print('bench: %s' % exc, file=sys.stderr)

@@ -118,6 +118,16 @@ async def commands():
         yield line.strip()
 
 
+async def until_stop(stop, report):
+    """Answer "report" with the counts so far; set ``stop`` at "stop" or EOF."""
+    async for command in commands():
+        if command == 'stop':
+            break
+        if command == 'report':
+            report()
+    stop.set()
+
+
 async def hold(args):
     conns = Connections(args)
     started = time.monotonic()
@@ -143,13 +153,8 @@ async def keep(args):
     rounds = 0
     stop = asyncio.Event()
 
-    async def watch():
-        async for command in commands():
-            if command == 'stop':
-                break
-        stop.set()
-
-    watcher = asyncio.create_task(watch())
+    watcher = asyncio.create_task(until_stop(stop, lambda: emit(
+        event='report', held=held, dropped=sum(dropped.values()), errors=dict(dropped))))
     while not stop.is_set():
         dropped.update(await conns.echo_all())
         rounds += 1
@@ -169,12 +174,6 @@ async def open_loop(args):
     stop = asyncio.Event()
     pending = set()
 
-    async def watch():
-        async for command in commands():
-            if command == 'stop':
-                break
-        stop.set()
-
     async def one():
         try:
             ws = await conns.open_one(args.url[attempts % len(args.url)])
@@ -182,7 +181,8 @@ async def open_loop(args):
         except Exception as exc:  # counted and reported
             conns.failures[reason(exc)] += 1
 
-    watcher = asyncio.create_task(watch())
+    watcher = asyncio.create_task(until_stop(stop, lambda: emit(
+        event='report', attempts=attempts, failed=sum(conns.failures.values()), errors=dict(conns.failures))))
     period = 1.0 / args.rate
     next_start = time.monotonic()
     while not stop.is_set():

@@ -121,6 +121,32 @@ def test_type_errors_are_found_by_ansible_before_the_model(tmp_path):
     assert recap(output)["changed"] == "0" and recap(output)["failed"] == "1", output
 
 
+def host_hard_nofile_limit():
+    with open("/proc/1/limits", encoding="ascii") as limits:
+        line = next(line for line in limits if line.startswith("Max open files"))
+    return int(line.split()[4])
+
+
+def test_capacity_is_sized_from_what_the_host_allows(tmp_path):
+    """The nginx model reads the host's hard open-files limit and CPUs: a capacity given as an ``-e``
+    string is sized under that limit, and one beyond what the host allows is refused, saying so."""
+    limit = host_hard_nofile_limit()
+    _returncode, output = run_role("nginx", tmp_path, "-v", "-e", "nginx_websocket_capacity=20000")
+    (model,) = [result for result in results(output, "ok") if "config" in result]
+    config = model["config"]
+    assert (config["hard_nofile_limit"], config["websocket_capacity"]) == (limit, 20000), output
+    assert config["worker_rlimit_nofile"] <= limit and config["holds_websockets"] >= 20000
+    assert config["worker_processes"] >= max(config["cpus"], -(-40000 // limit))
+
+    returncode, output = run_role("nginx", tmp_path, "-e", "nginx_websocket_capacity=5000000")
+    assert returncode == 2, output
+    (failed,) = results(output, "fatal")
+    (error,) = failed["errors"]
+    assert error.startswith("nginx_websocket_capacity (5000000) is more than this host allows: at most "), error
+    assert f"the hard open-files limit of {limit}" in error, error
+    assert recap(output)["changed"] == "0", output
+
+
 @pytest.mark.parametrize("role", ["nginx", "websocket_proxy", "echo_backend"])
 def test_valid_variables_pass_validation(role, tmp_path):
     """Control: the same harness with good variables gets past validation (check mode)."""
