@@ -524,7 +524,7 @@ def parse_cpu_list(text):
     for part in text.strip().split(','):
         if not re.fullmatch(r'[0-9]+(-[0-9]+)?', part):
             raise ValueError('not a CPU list: %s' % show(text))
-        first, _, last = part.partition('-')
+        first, _dash, last = part.partition('-')
         count += int(last or first) - int(first) + 1
     return count
 

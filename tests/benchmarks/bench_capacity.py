@@ -212,7 +212,7 @@ class Bench(object):
         for name, urls in (('proxy', [self.proxy_url]), ('direct', self.backend_urls)):
             per_process = args.pingpong_connections // args.pingpong_processes
             clients = [self.client('pingpong', urls, connections=per_process, seconds=args.pingpong_seconds)
-                       for _ in range(args.pingpong_processes)]
+                       for _process in range(args.pingpong_processes)]
             reports = [client.event('pingpong', self.remaining()) for client in clients]
             for client in clients:
                 client.wait(self.remaining())

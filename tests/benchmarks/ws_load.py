@@ -34,7 +34,6 @@ import sys
 import time
 
 from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed
 
 # Far below the 20000 hard limit: the sockets, plus the loop's own files.
 MAX_SOCKETS_PER_PROCESS = 8000
@@ -49,7 +48,7 @@ def reason(exc):
     """A short, countable name for why a WebSocket failed."""
     if isinstance(exc, asyncio.TimeoutError):
         return 'timeout'
-    text = str(exc).split(':')[0][:60]
+    text = str(exc).split(':', maxsplit=1)[0][:60]
     return '%s: %s' % (type(exc).__name__, text) if text else type(exc).__name__
 
 
@@ -89,7 +88,7 @@ class Connections(object):
                 except Exception as exc:  # counted and reported: that is the measurement
                     self.failures[reason(exc)] += 1
 
-        await asyncio.gather(*(one() for _ in range(count)))
+        await asyncio.gather(*(one() for _attempt in range(count)))
 
     async def echo_all(self):
         """Echo once on every open WebSocket; drop (and count) those that fail."""
