@@ -34,11 +34,14 @@ def ws_base(proxy):
 
 @pytest.fixture
 def apply_site_change(proxy):
-    """Re-apply websocket_proxy on one host with a change to the demo site; undone afterwards."""
+    """Re-apply websocket_proxy on one host with a change to the demo site (or the site at
+    molecule_site_index); undone afterwards by applying each changed site as the scenario has it."""
     applied = []
 
     def apply(change, **role_variables):
-        applied.append(change)
+        index = role_variables.get("molecule_site_index", 0)
+        if index not in applied:
+            applied.append(index)
         return wsn_e2e.run_playbook(
             SCENARIO_DIR / "apply_site_change.yml", "--limit", proxy,
             extra_vars={"molecule_site_change": change, **role_variables},
@@ -47,8 +50,9 @@ def apply_site_change(proxy):
     # For a test that has shown the change left nothing behind (a rejected change): no re-run needed.
     apply.nothing_to_undo = applied.clear
     yield apply
-    if applied:
-        restored = wsn_e2e.run_playbook(SCENARIO_DIR / "apply_site_change.yml", "--limit", proxy)
+    for index in applied:
+        restored = wsn_e2e.run_playbook(SCENARIO_DIR / "apply_site_change.yml", "--limit", proxy,
+                                        extra_vars={"molecule_site_index": index})
         assert restored.returncode == 0, restored.stdout + restored.stderr
 
 

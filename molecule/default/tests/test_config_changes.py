@@ -56,29 +56,37 @@ def test_rejected_config_is_rolled_back_and_proxy_keeps_serving(container, ws_ba
     with ws_connect(f"{ws_base}/ws/") as ws:
         ws.send("still serving")
         assert ws.recv(timeout=10) == "still serving"
+    # Shown above: the only file the change wrote is back as it was, and nginx never loaded it.
+    apply_site_change.nothing_to_undo()
 
 
-def test_diff_mode_shows_the_change_and_check_mode_makes_none(proxy, container):
-    from conftest import SCENARIO_DIR
+def test_diff_mode_shows_the_change_and_check_mode_makes_none():
+    """On both proxies at once (one ansible run)."""
+    import testinfra
+    from conftest import HOSTS, INVENTORY, SCENARIO_DIR
     from wsn_e2e import run_playbook
 
     site_file = "/etc/nginx/conf.d/websocket-proxy-demo.conf"
-    before = container.file(site_file).content_string
+    containers = {host: testinfra.get_host(f"ansible://{host}?ansible_inventory={INVENTORY}") for host in HOSTS}
+    before = {host: container.file(site_file).content_string for host, container in containers.items()}
     result = run_playbook(
-        SCENARIO_DIR / "apply_site_change.yml", "--limit", proxy, "--check", "--diff",
+        SCENARIO_DIR / "apply_site_change.yml", "--check", "--diff",
         extra_vars={"molecule_site_change": {"proxy_locations": [{"path": "/diffed/", "upstream": "echo_backend"}]}},
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "+    location /diffed/ {" in result.stdout
-    assert "changed=0" not in result.stdout  # check mode reports the change it would make...
-    assert container.file(site_file).content_string == before  # ...and makes none
+    assert result.stdout.count("+    location /diffed/ {") == len(HOSTS), result.stdout
+    recap = result.stdout[result.stdout.index("PLAY RECAP"):]
+    # Check mode reports the change it would make on each host...
+    assert recap.count("changed=0") == 0 and all(f"{host} " in recap for host in HOSTS), recap
+    for host, container in containers.items():
+        assert container.file(site_file).content_string == before[host]  # ...and makes none
 
 
 def test_check_mode_on_the_deployed_hosts_reports_no_change():
-    from conftest import SCENARIO_DIR
+    """The collection's site playbook (converge.yml also puts the test's static files in place)."""
     from wsn_e2e import run_playbook
 
-    result = run_playbook(SCENARIO_DIR / "converge.yml", "--check", "--diff")
+    result = run_playbook("websocket.nginx.site", "--check", "--diff")
     assert result.returncode == 0, result.stdout + result.stderr
     recap = result.stdout[result.stdout.index("PLAY RECAP"):]
     assert recap.count("changed=0") == 2, recap
@@ -86,16 +94,22 @@ def test_check_mode_on_the_deployed_hosts_reports_no_change():
 
 def test_failed_write_is_reported_as_such_and_proxy_keeps_serving(container, ws_base, apply_site_change):
     """A file that cannot be written is not blamed on nginx; nothing changes, nginx keeps serving."""
+    site_file = "/etc/nginx/conf.d/websocket-proxy-demo.conf"
+    before = container.file(site_file).content_string
     master_before = nginx_master_pid(container)
     result = apply_site_change({}, websocket_proxy_config_dir="/etc/nginx/no-such-dir")
     assert result.returncode != 0
     output = " ".join((result.stdout + result.stderr).split())
     assert "Writing the new configuration failed (Write the WebSocket upgrade map)" in output, output
     assert "nginx rejected" not in output
+    # Nothing was written: not in the missing directory, not in the one nginx reads.
+    assert not container.file("/etc/nginx/no-such-dir").exists
+    assert container.file(site_file).content_string == before
     assert nginx_master_pid(container) == master_before
     with ws_connect(f"{ws_base}/ws/") as ws:
         ws.send("still serving")
         assert ws.recv(timeout=10) == "still serving"
+    apply_site_change.nothing_to_undo()
 
 
 class Traffic:

@@ -36,7 +36,8 @@ def test_role_refuses_an_upstream_without_healthy_server(proxy, container, apply
     output = " ".join((result.stdout + result.stderr).split())
     assert result.returncode != 0
     assert "127.0.0.1:8765 (stage connect:" in output
-    assert container.file(SITE_FILE).content_string == before  # nothing was written
+    assert container.file(SITE_FILE).content_string == before  # nothing was written...
+    apply_site_change.nothing_to_undo()  # ...so nothing to put back
 
 
 def test_role_goes_ahead_when_unhealthy_upstreams_are_allowed(proxy, container, apply_site_change, stopped_backend):
