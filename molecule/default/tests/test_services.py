@@ -2,17 +2,37 @@
 
 
 def test_nginx_runs_with_the_sizing_for_long_lived_connections(container):
+    import re
+
     assert container.service("nginx").is_running
     assert container.service("nginx").is_enabled
     config = container.check_output("nginx -T 2>/dev/null")
-    assert "worker_connections 8192;" in config
-    assert "worker_rlimit_nofile 16384;" in config
+    # Sized for the default capacity, 10000 WebSockets of 2 connections, under this host's limits.
+    assert "# Sized for 10000 concurrent WebSockets of 2 connections each" in config
+    processes = int(re.search(r"^worker_processes (\d+);", config, re.M).group(1))
+    connections = int(re.search(r"^\s*worker_connections (\d+);", config, re.M).group(1))
+    rlimit = int(re.search(r"^worker_rlimit_nofile (\d+);", config, re.M).group(1))
+    hard = int(next(line for line in container.file("/proc/1/limits").content_string.splitlines()
+                    if line.startswith("Max open files")).split()[4])
+    assert rlimit == connections + 256 <= hard
+    # Below nginx's 1/16 reserve, with the 10% margin, the workers hold the capacity.
+    assert processes * int((connections - connections // 16 - 32) / 2.2) >= 10000
+    assert processes >= int(container.check_output("nproc --all"))
     assert "worker_shutdown_timeout 1h;" in config
-    # The limit really applies to the workers (the hard limit here is 20000).
-    worker = container.check_output("pgrep -f 'nginx: worker process' | head -1")
-    limits = container.file(f"/proc/{worker}/limits").content_string
-    open_files = next(line for line in limits.splitlines() if line.startswith("Max open files")).split()
-    assert open_files[3] == "16384"
+    # Capacity warnings ("worker_connections are not enough") are warn level.
+    assert "error_log /var/log/nginx/error.log warn;" in config
+    # The workers really run, that many, with that open-files limit.
+    workers = container.check_output("pgrep -f 'nginx: worker process$'").split()
+    assert len(workers) == processes
+    for worker in workers:
+        limits = container.file(f"/proc/{worker}/limits").content_string
+        open_files = next(line for line in limits.splitlines() if line.startswith("Max open files")).split()
+        assert open_files[3] == str(rlimit)
+    # Each address gets reuseport once, so the kernel spreads connections over the workers.
+    listens = re.findall(r"^\s*listen (\S+)([^;]*);", config, re.M)
+    assert listens and all(params.split().count("reuseport") <= 1 for _address, params in listens)
+    for address in {address for address, _params in listens if not address.startswith("unix:")}:
+        assert sum("reuseport" in params.split() for other, params in listens if other == address) == 1, address
 
 
 def test_default_site_is_removed(container):
