@@ -71,7 +71,7 @@ sanity: venv ## ansible-test sanity and units from ansible_collections/websocket
 molecule: setup ## Full molecule test sequence of each scenario
 	for scenario in $(MOLECULE_SCENARIOS); do molecule test -s $$scenario; done
 
-bench: setup ## Capacity benchmark, not part of make test (about 15 min): table + tests/output/bench/capacity.json
+bench: setup ## Capacity benchmark, not part of make test (about 11 min): table + tests/output/bench/capacity.json
 	python tests/benchmarks/bench_capacity.py $(BENCH_ARGS)
 
 clean: ## Remove build output (not .venv)
