@@ -210,8 +210,8 @@ def build_nginx(variables, hard_nofile_limit, cpus=None):
         sizing = check('', size_workers, capacity, per_websocket, processes, connections, rlimit, hard_nofile_limit,
                        cpus)
     pool = p['nginx_request_pool_size']
-    if check('', nv.parse_size, pool, 'nginx_request_pool_size') is not None and \
-            not 512 <= nv.parse_size(pool) <= 65536:
+    pool_bytes = check('', nv.parse_size, pool, 'nginx_request_pool_size')
+    if pool_bytes is not None and not 512 <= pool_bytes <= 65536:
         problems.add('', 'nginx_request_pool_size must be from 512 to 64k, got %s' % nv.show(pool))
     shutdown = p['nginx_worker_shutdown_timeout']
     if shutdown != '':
