@@ -328,12 +328,17 @@ def parse_size(value, what='size'):
     return size
 
 
+def check_size_range(value, what, minimum, maximum, bounds):
+    """An nginx size (``512``, ``1k``) from ``minimum`` to ``maximum`` bytes (``bounds`` says so in words), as written."""
+    size = parse_size(value, what)
+    if not minimum <= size <= maximum:
+        raise ValueError('%s must be %s, got %s' % (what, bounds, show(value)))
+    return str(value)
+
+
 def check_buffer_size(value, what='buffer_size'):
     """A proxy buffer size (``512``, ``1k``, ``4k``): nginx reads the upstream's response headers into it."""
-    size = parse_size(value, what)
-    if not 512 <= size <= 1024 ** 2:
-        raise ValueError('%s must be from 512 bytes to 1m (such as 1k or 4k), got %s' % (what, show(value)))
-    return str(value)
+    return check_size_range(value, what, 512, 1024 ** 2, 'from 512 bytes to 1m (such as 1k or 4k)')
 
 
 # ---------------------------------------------------------------------------

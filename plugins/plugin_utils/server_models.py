@@ -26,7 +26,6 @@ SYSTEM_USER = re.compile(r'[a-z_][a-z0-9_-]{0,31}')
 HEADER_TEXT = re.compile(r'[!-~]([ -~]*[!-~])?')
 URL_PATH = re.compile(r'/[!-~]*')
 MAX_WORKER_CONNECTIONS = 1048576
-ERROR_LOG_LEVELS = ('debug', 'info', 'notice', 'warn', 'error', 'crit', 'alert', 'emerg')
 
 # Sizing the workers for a number of concurrent WebSockets (nginx_websocket_capacity).
 # Files a worker holds besides its connections: log files, listening sockets, channels to the
@@ -195,24 +194,24 @@ def build_nginx(variables, hard_nofile_limit, cpus=None):
         connections = False
     rlimit = p['nginx_worker_rlimit_nofile']
     if rlimit is not None:
-        if connections and rlimit < connections:
+        below_connections = connections and rlimit < connections
+        if below_connections:
             problems.add('', 'nginx_worker_rlimit_nofile (%d) must be at least nginx_worker_connections (%d): every '
                              'connection is an open file.' % (rlimit, connections))
-            rlimit = False
-        elif hard_nofile_limit is not None and rlimit > hard_nofile_limit:
+        above_hard_limit = hard_nofile_limit is not None and rlimit > hard_nofile_limit
+        if above_hard_limit:
             problems.add('', "nginx_worker_rlimit_nofile (%d) exceeds this host's hard open-files limit (%d); a process "
                              'cannot raise it, so nginx would run with fewer files than configured. Lower it (and '
                              'nginx_worker_connections with it), or leave both unset to have them derived from '
                              'nginx_websocket_capacity.' % (rlimit, hard_nofile_limit))
+        if below_connections or above_hard_limit:
             rlimit = False
     sizing = None
     if None not in (processes, capacity, per_websocket) and connections is not False and rlimit is not False:
         sizing = check('', size_workers, capacity, per_websocket, processes, connections, rlimit, hard_nofile_limit,
                        cpus)
     pool = p['nginx_request_pool_size']
-    pool_bytes = check('', nv.parse_size, pool, 'nginx_request_pool_size')
-    if pool_bytes is not None and not 512 <= pool_bytes <= 65536:
-        problems.add('', 'nginx_request_pool_size must be from 512 to 64k, got %s' % nv.show(pool))
+    check('', nv.check_size_range, pool, 'nginx_request_pool_size', 512, 65536, 'from 512 to 64k')
     shutdown = p['nginx_worker_shutdown_timeout']
     if shutdown != '':
         check('', nv.check_time, shutdown, 'nginx_worker_shutdown_timeout')

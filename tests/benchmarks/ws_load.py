@@ -28,7 +28,6 @@ import argparse
 import asyncio
 import collections
 import json
-import os
 import resource
 import sys
 import time
@@ -253,9 +252,8 @@ def main():
     args = parser.parse_args()
     if args.count > MAX_SOCKETS_PER_PROCESS or args.connections > MAX_SOCKETS_PER_PROCESS:
         parser.error('at most %d sockets per process: start more processes' % MAX_SOCKETS_PER_PROCESS)
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    os.environ.pop('http_proxy', None)
     runner = {'hold': hold, 'keep': keep, 'open': open_loop, 'pingpong': pingpong}[args.mode]
     asyncio.run(runner(args))
 

@@ -280,6 +280,14 @@ NGINX_BAD = [
 ]
 
 
+def test_an_rlimit_below_connections_and_above_the_hard_limit_gets_both_messages():
+    with pytest.raises(ModelError) as exc:
+        server_models.build_nginx({'nginx_worker_connections': 4096, 'nginx_worker_rlimit_nofile': 1024}, 512)
+    assert exc.value.errors == [
+        'nginx_worker_rlimit_nofile (1024) must be at least nginx_worker_connections (4096): every connection is an '
+        'open file.', HARD % (1024, 512)]
+
+
 @pytest.mark.parametrize('variables, limit, message', NGINX_BAD)
 def test_nginx_bad_input_has_one_message(variables, limit, message):
     assert_one_error(server_models.build_nginx, variables, limit, message)
