@@ -36,14 +36,13 @@ from pathlib import Path
 
 import pytest
 
+from ansible_collections.websocket.nginx.plugins.module_utils.nginx_reload import EMERG_SETTLE, ReloadError, reload_and_wait
 from ansible_collections.websocket.nginx.plugins.modules import nginx_reload
-from ansible_collections.websocket.nginx.plugins.modules.nginx_reload import ReloadError, reload_and_wait
 
 from ansible_collections.websocket.nginx.tests.unit.helpers import LOOPBACK, free_closed_port, read_head, run_module
+from ansible_collections.websocket.nginx.tests.unit.nginx_process import (
+    HTTP_TIMEOUT, NGINX, STOP_TIMEOUT, Nginx, children_of, title, wait_for)
 
-# Like render_helpers.NGINX; render_helpers itself needs jinja2, which ansible-test units does not
-# install for tests of modules (they only get ansible.module_utils).
-NGINX = '/usr/sbin/nginx'
 
 pytestmark = [
     pytest.mark.skipif(not sys.platform.startswith('linux'), reason='the module reads /proc (Linux only)'),
@@ -51,153 +50,12 @@ pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason='runs nginx as root, as the module does'),
 ]
 
-START_TIMEOUT = 10.0
-STOP_TIMEOUT = 5.0
-HTTP_TIMEOUT = 5.0
 NO_SUCH_UNIT = 'websocket-nginx-test-no-such-unit'
 
 
 # ---------------------------------------------------------------------------
 # A real nginx
 # ---------------------------------------------------------------------------
-
-class Nginx(object):
-    """nginx -p DIR -c DIR/nginx.conf (daemon off, in its own session): ``return 200 BODY`` on ``port``."""
-
-    def __init__(self, directory):
-        self.directory = Path(directory)
-        self.conf = self.directory / 'nginx.conf'
-        self.pid_file = self.directory / 'nginx.pid'
-        self.error_log = self.directory / 'error.log'
-        self.temp = self.directory / 'temp'
-        self.temp.mkdir(exist_ok=True)
-        self.port = free_closed_port()
-        self.process = None
-        self._output = None
-
-    def write(self, body, upstream_port=None, extra_listen=None):
-        """Write nginx.conf; ``nginx -t`` must accept it."""
-        temp_paths = ['    %s %s;' % (name, self.temp / name) for name in (
-            'client_body_temp_path', 'proxy_temp_path', 'fastcgi_temp_path', 'uwsgi_temp_path', 'scgi_temp_path')]
-        server = ['    server {', '        listen %s:%d;' % (LOOPBACK, self.port)]
-        if extra_listen is not None:
-            server.append('        listen %s:%d;' % (LOOPBACK, extra_listen))
-        server.append('        location / { return 200 "%s"; }' % body)
-        if upstream_port is not None:
-            server.append('        location /slow { proxy_pass http://%s:%d; proxy_read_timeout 60s; }' % (LOOPBACK, upstream_port))
-        server.append('    }')
-        lines = [
-            'pid %s;' % self.pid_file,
-            'worker_processes 2;',
-            'error_log %s;' % self.error_log,
-            'user root;',
-            'events {',
-            '    worker_connections 64;',
-            '}',
-            'http {',
-            '    access_log off;',
-            '    default_type text/plain;',
-        ] + temp_paths + server + ['}', '']
-        self.conf.write_text('\n'.join(lines), encoding='utf-8')
-        test = subprocess.run([NGINX, '-t', '-p', str(self.directory), '-c', str(self.conf)], stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True, timeout=30, check=False)
-        assert test.returncode == 0 and 'test is successful' in test.stdout, test.stdout
-
-    def start(self):
-        self._output = open(self.directory / 'output.log', 'wb')  # pylint: disable=consider-using-with
-        self.process = subprocess.Popen(  # pylint: disable=consider-using-with
-            [NGINX, '-p', str(self.directory), '-c', str(self.conf), '-g', 'daemon off;'],
-            stdin=subprocess.DEVNULL, stdout=self._output, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError('nginx exited with %s: %s' % (self.process.returncode, self.log()))
-            if self.pid_file.exists() and self.pid_file.read_text().strip() == str(self.process.pid) and len(self.workers()) == 2:
-                try:
-                    with socket.create_connection((LOOPBACK, self.port), timeout=0.5):
-                        return self
-                except OSError:
-                    pass
-            time.sleep(0.02)
-        raise RuntimeError('nginx did not start (2 workers, listening on %s:%d) within %.0f s: %s'
-                           % (LOOPBACK, self.port, START_TIMEOUT, self.log()))
-
-    def stop(self):
-        """SIGTERM to the master; after STOP_TIMEOUT SIGKILL to its process group (its session: nginx only)."""
-        process, self.process = self.process, None
-        try:
-            if process is not None:
-                if process.poll() is None:
-                    process.terminate()
-                    try:
-                        process.wait(STOP_TIMEOUT)
-                    except subprocess.TimeoutExpired:
-                        pass
-                # The master is gone (or stuck); its workers, old and new, are in its process group.
-                try:
-                    os.killpg(process.pid, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
-                process.wait(STOP_TIMEOUT)
-        finally:
-            if self._output is not None:
-                self._output.close()
-
-    @property
-    def master(self):
-        return self.process.pid
-
-    def workers(self):
-        """PIDs of the master's children titled exactly ``nginx: worker process`` (read here, not by the module)."""
-        return sorted(pid for pid in children_of(self.master) if title(pid) == 'nginx: worker process')
-
-    def log(self):
-        return ''.join(path.read_text(errors='replace') for path in (self.directory / 'output.log', self.error_log) if path.exists())
-
-    def get(self, path='/'):
-        """``(status, body)`` of ``GET path`` on a new connection."""
-        request = ('GET %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n' % path).encode('ascii')
-        chunks = []
-        with socket.create_connection((LOOPBACK, self.port), timeout=HTTP_TIMEOUT) as sock:
-            sock.sendall(request)
-            while True:
-                data = sock.recv(65536)
-                if not data:
-                    break
-                chunks.append(data)
-        head, _sep, body = b''.join(chunks).partition(b'\r\n\r\n')
-        return int(head.split()[1]), body
-
-
-def children_of(ppid):
-    found = []
-    for name in os.listdir('/proc'):
-        if name.isdigit():
-            try:
-                data = Path('/proc/%s/stat' % name).read_bytes()
-            except OSError:
-                continue
-            fields = data[data.rfind(b')') + 2:].split()
-            if int(fields[1]) == ppid and fields[0] != b'Z':
-                found.append(int(name))
-    return found
-
-
-def title(pid):
-    try:
-        return Path('/proc/%d/cmdline' % pid).read_bytes().strip(b'\0 ').decode('utf-8', 'replace')
-    except OSError:
-        return None
-
-
-def wait_for(condition, timeout=5.0, what='condition'):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.02)
-    raise AssertionError('%s not reached within %.0f s' % (what, timeout))
-
 
 @pytest.fixture
 def nginx(tmp_path):
@@ -356,7 +214,7 @@ def test_a_rejected_reload_fails_soon_after_the_emerg_line_not_at_the_timeout(ng
     elapsed = time.monotonic() - started
     msg = caught.value.msg
     # nginx tries bind() 5 times 0.5 s apart, then the settle time: well before the 60 s timeout.
-    assert nginx_reload.EMERG_SETTLE <= elapsed < 10, elapsed
+    assert EMERG_SETTLE <= elapsed < 10, elapsed
     assert msg.startswith('nginx did not take the new configuration after SIGHUP to its master process %d: it logged '
                           '[emerg] and ' % nginx.master), msg
     assert 'the previous worker processes (%s) still accept connections' % ', '.join(str(p) for p in before) in msg
