@@ -72,20 +72,29 @@ def _fail_json(self, msg=None, **kwargs):  # pylint: disable=unused-argument
 
 
 def run_module(main, args, check_mode=False):
-    """Run a module's ``main`` with ``args``; return its result dict (``failed`` set when it failed)."""
+    """Run a module's ``main`` with ``args``; return its result dict (``failed`` set when it failed, ``warnings``
+    the module's warnings)."""
     args = dict(args)
     if check_mode:
         args['_ansible_check_mode'] = True
+    warnings = []
+
+    def _warn(self, warning):  # pylint: disable=unused-argument
+        warnings.append(warning)
+
     with patch_module_args(args):
-        with mock.patch.multiple(basic.AnsibleModule, exit_json=_exit_json, fail_json=_fail_json):
+        with mock.patch.multiple(basic.AnsibleModule, exit_json=_exit_json, fail_json=_fail_json, warn=_warn):
             try:
                 main()
             except AnsibleExitJson as exc:
                 result = exc.args[0]
                 result['failed'] = False
+                result['warnings'] = warnings
                 return result
             except AnsibleFailJson as exc:
-                return exc.args[0]
+                result = exc.args[0]
+                result['warnings'] = warnings
+                return result
     raise AssertionError('the module returned without calling exit_json or fail_json')
 
 
