@@ -128,16 +128,39 @@ class Wanted(object):
         self.secret = secret
 
 
+class Link(tuple):
+    """A symbolic link found where a file goes (Debian's sites-enabled/default): ``(target,)``."""
+
+    @property
+    def target(self):
+        return self[0]
+
+
 def read_state(path):
-    """``(data, mode, uid, gid)`` of the regular file ``path``, or None when there is none."""
+    """``(data, mode, uid, gid)`` of the regular file ``path``, a Link, or None when there is none."""
     try:
         info = os.lstat(path)
     except FileNotFoundError:
         return None
+    if stat.S_ISLNK(info.st_mode):
+        return Link((os.readlink(path),))
     if not stat.S_ISREG(info.st_mode):
-        raise ValueError('%s exists and is not a regular file' % path)
+        raise ValueError('%s exists and is neither a regular file nor a symbolic link' % path)
     with open(path, 'rb') as handle:
         return handle.read(), stat.S_IMODE(info.st_mode), info.st_uid, info.st_gid
+
+
+def link_atomic(path, target):
+    """Make ``path`` a symbolic link to ``target`` (a temporary link renamed over it)."""
+    temp = os.path.join(os.path.dirname(path), '%s%d%s' % (TEMP_PREFIX, os.getpid(), TEMP_SUFFIX))
+    if os.path.lexists(temp):
+        os.unlink(temp)
+    os.symlink(target, temp)
+    try:
+        os.rename(temp, path)
+    except OSError:
+        os.unlink(temp)
+        raise
 
 
 def write_atomic(path, data, mode, uid, gid):
@@ -197,6 +220,15 @@ def remove_leftover_temp_files(directories):
 
 def _text(data):
     return to_text(data, errors='surrogate_or_replace')
+
+
+def _before(current):
+    """What a diff shows of the file as it is: its bytes, a symbolic link's target, or None."""
+    if current is None:
+        return None
+    if isinstance(current, Link):
+        return to_bytes('(symbolic link to %s)\n' % current.target, errors='surrogate_or_strict')
+    return current[0]
 
 
 def file_diff(path, before, after, secret):
@@ -274,7 +306,9 @@ class Journal(object):
             return
         current = read_state(path)
         item = dict(path=path, existed=current is not None)
-        if current is not None:
+        if isinstance(current, Link):
+            item.update(symlink=current.target)
+        elif current is not None:
             data, mode, uid, gid = current
             saved = os.path.join(self.saved_dir, '%d' % len(self.data['files']))
             write_atomic(saved, data, 0o600, os.getuid(), os.getgid())
@@ -295,7 +329,9 @@ class Journal(object):
         errors = []
         for item in self.data['files']:
             try:
-                if item['existed']:
+                if item.get('symlink') is not None:
+                    link_atomic(item['path'], item['symlink'])
+                elif item['existed']:
                     write_atomic(item['path'], self.saved_data(item), item['mode'], item['uid'], item['gid'])
                 elif os.path.lexists(item['path']):
                     os.unlink(item['path'])
@@ -510,7 +546,7 @@ class Transaction(object):
         self.journal = Journal(state_dir)
         self.seconds = {}
         self.warnings = []
-        self.result = dict(changed=False, files=[], reloaded=False, rolled_back=False, recovered=None, test=None,
+        self.result = dict(changed=False, files=[], adopted=[], reloaded=False, rolled_back=False, recovered=None, test=None,
                            upstream_checks=[], proxy_checks=[], seconds=self.seconds, warnings=self.warnings,
                            pending_reload=False, state_dir=state_dir)
         if diff:
@@ -542,6 +578,7 @@ class Transaction(object):
             self._fail('the transaction journal %s cannot be read (%s): look at it and at the saved copies in %s, '
                        'then remove it; nothing was changed' % (self.journal.path, exc, self.journal.saved_dir))
         if data.get('state') == PENDING and data.get('id') == self.transaction_id:
+            self.result['adopted'] = [item['path'] for item in data['files']]
             return True
         recovered = dict(id=data.get('id'), started=data.get('started'), state=data.get('state'),
                          files=[item['path'] for item in data['files']])
@@ -601,6 +638,8 @@ class Transaction(object):
             if item is not None:
                 if not item['existed']:
                     return None
+                if item.get('symlink') is not None:
+                    return Link((item['symlink'],))
                 return self.journal.saved_data(item), item['mode'], item['uid'], item['gid']
         return read_state(path)
 
@@ -609,7 +648,7 @@ class Transaction(object):
         changes = []
         for wanted in self.files:
             current = self._current(wanted.path, adopted)
-            if current is None or current != (wanted.data, wanted.mode, wanted.uid, wanted.gid):
+            if current is None or isinstance(current, Link) or current != (wanted.data, wanted.mode, wanted.uid, wanted.gid):
                 changes.append((wanted.path, wanted, current))
         for path in self.remove:
             current = self._current(path, adopted)
@@ -625,7 +664,7 @@ class Transaction(object):
                 current = changed[wanted.path][1]
                 if current is None:
                     entry['state'] = 'created'
-                elif current[0] != wanted.data:
+                elif isinstance(current, Link) or current[0] != wanted.data:
                     entry['state'] = 'updated'
                 else:
                     entry['state'] = 'attributes'
@@ -635,7 +674,7 @@ class Transaction(object):
                 self.result['files'].append(dict(path=path, state='removed'))
         if self.diff:
             for path, wanted, current in changes:
-                before = current[0] if current is not None else None
+                before = _before(current)
                 after = wanted.data if wanted is not None else None
                 secret = wanted.secret if wanted is not None else False
                 if before != after or secret:
@@ -787,7 +826,7 @@ class Transaction(object):
         contents = dict((path, wanted.data if wanted is not None else None) for path, wanted, _current in changes)
         if self.result['recovered'] and self.journal.data:
             for item in self.journal.data['files']:
-                if item['path'] not in contents:
+                if item['path'] not in contents and item.get('symlink') is None:
                     contents[item['path']] = self.journal.saved_data(item) if item['existed'] else None
         accepted, output = self._timed('test', scratch_test, self.nginx_binary, self.nginx_config, contents)
         self.result['test'] = dict(accepted=accepted, output=output)

@@ -380,6 +380,13 @@ files:
   type: list
   elements: dict
   sample: [{"path": "/etc/nginx/conf.d/chat.conf", "state": "updated"}]
+adopted:
+  description: The files of a pending transaction of the same O(transaction_id) (an earlier call with O(reload=false))
+    that this call took over, tested and reloaded with its own.
+  returned: always
+  type: list
+  elements: str
+  sample: ["/etc/nginx/nginx.conf"]
 reloaded:
   description: Whether nginx reloaded (with the new files, or with the previous ones after a rollback).
   returned: always

@@ -189,6 +189,22 @@ def test_removed_files_and_new_directories(proxy):
                                                                           str(extra): 'removed'}
 
 
+def test_a_removed_symbolic_link_comes_back_as_the_same_link(proxy):
+    """Debian's sites-enabled/default is a symbolic link; the nginx role removes it."""
+    available = proxy.tmp / 'available'
+    available.mkdir()
+    (available / 'extra.conf').write_text('# nothing\n')
+    link = proxy.conf_d / 'extra.conf'
+    link.symlink_to(available / 'extra.conf')
+    refused = proxy.run(remove=[str(link)], files=[site_file(proxy, 'v2', extra='    no_such_directive on;')], diff=True)
+    assert refused['failed'] is True and refused['rolled_back'] is True
+    assert link.is_symlink() and os.readlink(link) == str(available / 'extra.conf')
+    removed = proxy.run(remove=[str(link)], diff=True)
+    assert removed['failed'] is False and not os.path.lexists(link), removed
+    assert removed['diff'][0]['before'] == '(symbolic link to %s)\n' % (available / 'extra.conf')
+    assert (available / 'extra.conf').exists()  # the link went, not what it points to
+
+
 def test_diff_mode_shows_each_changed_file(proxy):
     result = proxy.run(files=[site_file(proxy, 'v2')], diff=True)
     assert result['failed'] is False, result
@@ -438,6 +454,7 @@ def test_a_pending_transaction_is_reloaded_once_by_the_next_call_of_the_same_pla
     assert proxy.workers() == workers  # not reloaded yet
     second = proxy.run(files=[site_file(proxy, 'v2')], transaction_id='play-1')
     assert second['failed'] is False and second['reloaded'] is True, second
+    assert second['adopted'] == [str(other)]
     assert proxy.get() == (200, b'v2')
     handler = proxy.run(transaction_id='play-1')  # the play's handler: nothing pending any more
     assert (handler['changed'], handler['reloaded']) == (False, False)
