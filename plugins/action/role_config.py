@@ -6,10 +6,7 @@ from __future__ import annotations
 
 # Documented in plugins/modules/role_config.py (where ansible-doc looks for it).
 
-import base64
-
 from ansible.errors import AnsibleActionFail
-from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.websocket.nginx.plugins.plugin_utils import nginx_values, role_spec, server_models, site_model
@@ -38,37 +35,48 @@ class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _VALID_ARGS = frozenset(('role', 'nginx_build'))
 
-    def _read_host_file(self, path, task_vars):
-        result = self._execute_module('ansible.builtin.slurp', module_args={'src': path}, task_vars=task_vars)
-        if result.get('failed'):
-            raise AnsibleActionFail('cannot read %s on the host: %s' % (path, result.get('msg')))
-        return to_text(base64.b64decode(result['content']))
+    def _host_request(self, role, variables):
+        """The arguments of the one websocket.nginx.role_host_info call the role's model needs; {} for none.
 
-    def _hard_nofile_limit(self, task_vars):
-        return nginx_values.parse_proc_limits(self._read_host_file('/proc/1/limits', task_vars))
-
-    def _cpus(self, task_vars):
-        """The host's online CPUs, as nginx counts them for "worker_processes auto"."""
-        return nginx_values.parse_cpu_list(self._read_host_file('/sys/devices/system/cpu/online', task_vars))
-
-    def _nginx_build(self, task_vars, variables):
-        """(nginx, OpenSSL) versions from the nginx_build argument (nginx -V), else from the Debian release.
-
-        Only TLS sites depend on them: without one, nothing is read from the host.
+        Raises ModelError when the variables it depends on are invalid: nothing is asked of the host then.
         """
-        nginx, openssl = nginx_values.parse_nginx_build(self._task.args.get('nginx_build'))
-        if nginx:
-            return nginx, openssl
-        sites = variables.get('websocket_proxy_sites')
-        if not isinstance(sites, list) or not any(isinstance(site, dict) and site.get('tls') for site in sites):
-            return None
-        result = self._execute_module('ansible.builtin.slurp', module_args={'src': '/etc/os-release'}, task_vars=task_vars)
-        if not result.get('failed'):
-            release = to_text(base64.b64decode(result['content']))
-            for line in release.splitlines():
-                if line.startswith('VERSION_ID='):
-                    return DEBIAN_NGINX_BUILDS.get(line.split('=', 1)[1].strip('"'))
-        return None
+        if role == 'echo_backend':
+            return {'nofile_limit': True}
+        if role == 'nginx':
+            binary = role_spec.validate_role_variables(role, variables)['nginx_binary']
+            request = {'nofile_limit': True, 'cpus': True}
+            if _absolute_path(binary):
+                request['nginx_binary'] = binary
+            return request
+        needs = site_model.host_needs(variables)
+        if not needs['tls']:
+            # Only TLS settings depend on the host's nginx; without TLS sites nothing is read from the host.
+            return {}
+        request = {'certificates': needs['certificates']} if needs['certificates'] else {}
+        if not nginx_values.parse_nginx_build(self._task.args.get('nginx_build'))[0]:
+            # The nginx_build argument (nginx -V run by the caller) is only an override now.
+            request['os_release'] = True
+            binary = role_spec.validate_role_variables(role, variables)['websocket_proxy_nginx_binary']
+            if _absolute_path(binary):
+                request['nginx_binary'] = binary
+        return request
+
+    def _read_host(self, request, task_vars):
+        """One module call for everything in ``request``; {} without a call when the request is empty."""
+        if not request:
+            return {}
+        result = self._execute_module('websocket.nginx.role_host_info', module_args=request, task_vars=task_vars)
+        if result.get('failed'):
+            raise AnsibleActionFail(result.get('msg') or 'websocket.nginx.role_host_info failed on the host')
+        return result
+
+    def _nginx_build(self, host):
+        """(nginx, OpenSSL) versions from the nginx_build argument or nginx -V on the host, else from its Debian release."""
+        for text in (self._task.args.get('nginx_build'), (host.get('nginx') or {}).get('output')):
+            nginx, openssl = nginx_values.parse_nginx_build(text)
+            if nginx:
+                return nginx, openssl
+        return DEBIAN_NGINX_BUILDS.get(host.get('os_version_id'))
 
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
@@ -79,17 +87,39 @@ class ActionModule(ActionBase):
         spec = role_spec.argument_spec(role)
         variables = self._templar.template({name: task_vars[name] for name in spec if name in task_vars})
         try:
+            host = self._read_host(self._host_request(role, variables), task_vars)
+            summary = _host_summary(host)
             if role == 'websocket_proxy':
+                nginx_build = self._nginx_build(host)
+                summary['nginx_build'] = nginx_build
                 config = site_model.build(variables, _HostVars(task_vars.get('hostvars', {}), self._templar),
                                           self._templar.template(task_vars.get('groups', {})),
-                                          nginx_build=self._nginx_build(task_vars, variables))
+                                          nginx_build=nginx_build, certificate_sha1=host.get('certificate_sha1'))
             elif role == 'nginx':
-                config = server_models.build_nginx(variables, self._hard_nofile_limit(task_vars), self._cpus(task_vars))
+                config = server_models.build_nginx(variables, host['hard_nofile_limit'], host['cpus'])
             else:
-                config = server_models.build_echo_backend(variables, self._hard_nofile_limit(task_vars))
+                config = server_models.build_echo_backend(variables, host['hard_nofile_limit'])
         except role_spec.ModelError as exc:
             result.update(failed=True, errors=exc.errors,
                           msg='%s: invalid variables, nothing was changed: %s' % (role, '; '.join(exc.errors)))
             return result
-        result.update(changed=False, config=config.as_dict())
+        result.update(changed=False, config=config.as_dict(), host=summary)
         return result
+
+
+def _absolute_path(value):
+    try:
+        return nginx_values.check_absolute_path(value, 'nginx binary', allow_root=False)
+    except ValueError:
+        return None
+
+
+def _host_summary(host):
+    """What was read from the host, for the result (the model holds what it uses)."""
+    summary = {key: host[key] for key in ('hard_nofile_limit', 'cpus', 'os_version_id', 'certificate_sha1') if key in host}
+    if 'nginx' in host:
+        nginx, openssl = nginx_values.parse_nginx_build(host['nginx']['output'])
+        summary['nginx'] = {'installed': host['nginx']['installed'],
+                            'version': '.'.join(str(part) for part in nginx) if nginx else None,
+                            'openssl_version': '.'.join(str(part) for part in openssl) if openssl else None}
+    return summary

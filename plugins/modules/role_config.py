@@ -20,8 +20,15 @@ description:
     defaults), then checks every value that reaches a configuration file and the rules between fields.
   - Returns the normalized configuration in RV(config); the role's templates render only that.
   - Fails with one message per problem before anything on the host changes.
-  - Runs on the controller; for O(role=nginx) and O(role=echo_backend) it reads C(/proc/1/limits) on the host
-    to know the open-files hard limit that services get there.
+  - Runs on the controller. What the model needs from the host is read in one call of
+    M(websocket.nginx.role_host_info) (read-only, so also in check mode), and only what that role needs. For
+    O(role=nginx) the hard open-files limit that services get (C(/proc/1/limits)), the online CPUs and
+    C(nginx -V) of C(nginx_binary); for O(role=echo_backend) the open-files limit; for O(role=websocket_proxy),
+    only when a site has TLS, C(nginx -V) of C(websocket_proxy_nginx_binary) and C(VERSION_ID) of
+    C(/etc/os-release) (the TLS settings are written the way that nginx takes them), and the SHA-1 of each
+    certificate file on the host that a site names (without C(certificate_src)), written in a comment of its
+    site file so that a renewed certificate changes the file and reloads nginx.
+  - Variables that do not match the role's argument spec fail before the host is asked.
 options:
   role:
     description: The role whose variables are checked.
@@ -30,8 +37,9 @@ options:
     choices: [nginx, websocket_proxy, echo_backend]
   nginx_build:
     description:
-      - For O(role=websocket_proxy), the output of C(nginx -V) on the host; TLS settings are written the way that
-        nginx and its OpenSSL take them. Without a version in it (nginx not installed yet, in check mode), the
+      - For O(role=websocket_proxy), an override of the nginx build the TLS settings are written for, the output
+        of C(nginx -V). Not needed. Without it (or without a version in it) C(nginx -V) runs on the host in the
+        same call as the other reads, and when nginx is not installed yet (check mode on a fresh host) the
         versions of the host's Debian release are used, read from C(/etc/os-release).
     type: str
 author:
@@ -67,6 +75,38 @@ errors:
   returned: failure
   type: list
   elements: str
+host:
+  description: What was read from the host (the keys of what the role needed; empty when nothing was).
+  returned: success
+  type: dict
+  contains:
+    hard_nofile_limit:
+      description: The hard open-files limit of PID 1 (null when unlimited); for O(role=nginx) and O(role=echo_backend).
+      type: int
+      sample: 20000
+    cpus:
+      description: The online CPUs; for O(role=nginx).
+      type: int
+      sample: 2
+    os_version_id:
+      description: C(VERSION_ID) of C(/etc/os-release); null when there is none.
+      type: str
+      sample: "12"
+    nginx:
+      description: What C(nginx -V) said (C(installed) false when the binary is missing).
+      type: dict
+      sample: {"installed": true, "version": "1.22.1", "openssl_version": "3.0.15"}
+    nginx_build:
+      description: For O(role=websocket_proxy), the nginx and OpenSSL versions the TLS settings were written for;
+        null when unknown (Debian 12's are assumed then).
+      type: list
+      elements: list
+      sample: [[1, 22, 1], [3, 0, 15]]
+    certificate_sha1:
+      description: Each certificate file on the host that a TLS site names, and the SHA-1 of its content (null when
+        the host does not have it).
+      type: dict
+      sample: {"/etc/ssl/certs/chat.pem": "2aae6c35c94fcfb415dbe95f408b9ce91ee846ed"}
 """
 
 

@@ -521,24 +521,3 @@ def parse_nginx_build(text):
                or re.search(r'built with OpenSSL ([0-9]+)\.([0-9]+)\.([0-9]+)', text))
     return (tuple(int(part) for part in nginx.groups()) if nginx else None,
             tuple(int(part) for part in openssl.groups()) if openssl else None)
-
-
-def parse_cpu_list(text):
-    """How many CPUs a kernel CPU list such as ``/sys/devices/system/cpu/online`` names (``0-3,6`` is 5)."""
-    count = 0
-    for part in text.strip().split(','):
-        if not re.fullmatch(r'[0-9]+(-[0-9]+)?', part):
-            raise ValueError('not a CPU list: %s' % show(text))
-        first, _dash, last = part.partition('-')
-        count += int(last or first) - int(first) + 1
-    return count
-
-
-def parse_proc_limits(text):
-    """The hard open-files limit in the text of ``/proc/<pid>/limits`` (None when unlimited)."""
-    for line in text.splitlines():
-        if line.startswith('Max open files'):
-            fields = line[len('Max open files'):].split()
-            if len(fields) >= 2:
-                return None if fields[1] == 'unlimited' else int(fields[1])
-    raise ValueError('no "Max open files" line in the limits file')

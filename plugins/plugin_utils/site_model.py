@@ -13,6 +13,7 @@ problem, one message each. The templates only render what it returns.
 from __future__ import annotations
 
 import dataclasses
+import re
 
 from ansible_collections.websocket.nginx.plugins.plugin_utils import nginx_values as nv
 from ansible_collections.websocket.nginx.plugins.plugin_utils.role_spec import Problems, validate_role_variables
@@ -34,6 +35,9 @@ HTTP2_DIRECTIVE_SINCE = (1, 25, 1)
 TICKET_KEY_ROTATION_SINCE = (1, 23, 2)
 # What the role assumes when it cannot ask nginx (check mode before nginx is installed): Debian 12's build.
 DEFAULT_NGINX_BUILD = ((1, 22, 1), (3, 0, 0))
+# certificate_sha1 of a certificate the host does not have (yet).
+NOT_ON_HOST = 'not on the host'
+SHA1 = re.compile(r'[0-9a-f]{40}')
 # Per-host inventory variables that place a backend host in an upstream.
 HOST_ADDRESS_VARIABLE = 'websocket_backend_address'
 HOST_PORT_VARIABLE = 'websocket_backend_port'
@@ -147,6 +151,16 @@ class UpstreamCheck:
     validate_certs: bool
     ca_path: str | None
     timeout: float
+    # The same check as upstream_health's arguments: its option names as keys, unset ones left out, so a task
+    # passes it whole ("args:") and adds what the caller decides (min_healthy; servers or timeout of its own).
+    upstream_health_args: dict = dataclasses.field(init=False)
+
+    def __post_init__(self):
+        args = {'servers': list(self.servers), 'check': self.type, 'path': self.path, 'host_header': self.host_header,
+                'expected_status': list(self.expected_status), 'subprotocols': self.subprotocols, 'tls': self.tls,
+                'validate_certs': self.validate_certs, 'ca_path': self.ca_path, 'timeout': self.timeout}
+        self.upstream_health_args = {key: value for key, value in args.items() if value not in (None, '', [])
+                                     or key == 'servers'}
 
 
 @dataclasses.dataclass
@@ -171,6 +185,9 @@ class SiteTLS:
     # The https port the redirect names when it is not 443.
     redirect_port: int | None
     check_ca_path: str | None
+    # SHA-1 (hex) of a certificate already on the host (no certificate_src), written in a comment of the site
+    # file so that a renewed one changes the file; NOT_ON_HOST when the host has none. None with certificate_src.
+    certificate_sha1: str | None = None
 
 
 @dataclasses.dataclass
@@ -282,10 +299,11 @@ def _check_address(listen):
 
 
 class _Builder(object):
-    def __init__(self, params, groups, hosts, nginx_build=None):
+    def __init__(self, params, groups, hosts, nginx_build=None, certificate_sha1=None):
         self.p = params
         self.groups = groups
         self.hosts = hosts
+        self.certificate_sha1 = certificate_sha1 or {}
         self.problems = Problems()
         nginx_version, openssl_version = nginx_build or (None, None)
         self.nginx_version = nginx_version or DEFAULT_NGINX_BUILD[0]
@@ -749,9 +767,16 @@ class _Builder(object):
             check_ca_path = self.check(where, nv.check_absolute_path, check_ca_path, 'check_ca_path', allow_root=False)
         curves = [curve for curve in TLS_CURVES
                   if curve != 'X25519MLKEM768' or self.openssl_version >= TLS_PQ_CURVE_SINCE_OPENSSL]
+        checksum = None
+        if 'certificate_src' not in files and files.get('certificate'):
+            checksum = self.certificate_sha1.get(files['certificate']) or NOT_ON_HOST
+            if checksum != NOT_ON_HOST and not (isinstance(checksum, str) and SHA1.fullmatch(checksum)):
+                self.problems.add(where, 'the host gave %s as the SHA-1 of certificate %s' % (nv.show(checksum),
+                                                                                         files['certificate']))
         return SiteTLS(
             certificate=files.get('certificate'), certificate_key=files.get('certificate_key'),
             certificate_src=files.get('certificate_src'), certificate_key_src=files.get('certificate_key_src'),
+            certificate_sha1=checksum,
             http2=tls['http2'], http2_directive=new_http2, session_tickets_off=self.nginx_version < TICKET_KEY_ROTATION_SINCE,
             protocols=list(TLS_PROTOCOLS), ciphers=':'.join(TLS_CIPHERS), ecdh_curve=':'.join(curves), hsts=hsts,
             redirect_listen=redirect, redirect_port=None if not tls_ports or tls_ports[0] == 443 else tls_ports[0],
@@ -783,7 +808,29 @@ class _Builder(object):
                                           % (nv.show(server_name), listen.key, nv.show(other)))
 
 
-def build(variables, hostvars=None, groups=None, nginx_build=None):
+def host_needs(variables):
+    """What :func:`build` needs to know about the host for these variables; raises ModelError like build.
+
+    ``tls``: a site to deploy has TLS, whose settings depend on the host's nginx build.
+    ``certificates``: the certificate files on the host that TLS sites name (those without
+    ``certificate_src``), whose SHA-1 goes into their site files. Paths that are not valid are
+    left out: build refuses them.
+    """
+    params = validate_role_variables(ROLE, variables)
+    tls = [site['tls'] for site in params['websocket_proxy_sites'] if site['state'] == 'present' and site['tls']]
+    certificates = []
+    for item in tls:
+        if item['certificate_src'] is None and item['certificate'] is not None:
+            try:
+                path = nv.check_absolute_path(item['certificate'], 'certificate', allow_root=False)
+            except ValueError:
+                continue
+            if path not in certificates:
+                certificates.append(path)
+    return {'tls': bool(tls), 'certificates': certificates}
+
+
+def build(variables, hostvars=None, groups=None, nginx_build=None, certificate_sha1=None):
     """Validate and normalize the websocket_proxy role's variables.
 
     ``variables``: the play's values of the role's variables (as the role sees
@@ -791,8 +838,9 @@ def build(variables, hostvars=None, groups=None, nginx_build=None):
     -> its variables (only ``websocket_backend_address``, ``ansible_host`` and
     ``websocket_backend_port`` are read). ``nginx_build``: ``(nginx_version, openssl_version)``
     tuples of the host's nginx (:func:`.nginx_values.parse_nginx_build`), for the TLS settings it
-    takes; DEFAULT_NGINX_BUILD when unknown. Returns a :class:`ProxyConfig`; raises ModelError
-    listing every problem.
+    takes; DEFAULT_NGINX_BUILD when unknown. ``certificate_sha1``: path -> SHA-1 (hex) of the
+    certificate files on the host (:func:`host_needs`), None or missing for those it does not have.
+    Returns a :class:`ProxyConfig`; raises ModelError listing every problem.
     """
     params = validate_role_variables(ROLE, variables)
     groups = groups or {}
@@ -803,7 +851,7 @@ def build(variables, hostvars=None, groups=None, nginx_build=None):
             if upstream['servers'] is None:
                 wanted.update(groups.get(upstream['backend_group'] or params['websocket_proxy_backend_group']) or [])
     hosts = backend_hosts(hostvars, sorted(wanted), params['websocket_proxy_backend_port'])
-    builder = _Builder(params, groups, hosts, nginx_build)
+    builder = _Builder(params, groups, hosts, nginx_build, certificate_sha1)
     builder.settings()
     down_names = builder.down_names()
     sites = [builder.site(raw, down_names) for raw in params['websocket_proxy_sites']]

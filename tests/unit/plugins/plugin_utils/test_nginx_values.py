@@ -539,29 +539,6 @@ def test_check_next_upstream_refuses(value, message):
 
 
 # ---------------------------------------------------------------------------
-# /proc/<pid>/limits
-# ---------------------------------------------------------------------------
-
-LIMITS = ('Limit                     Soft Limit           Hard Limit           Units     \n'
-          'Max cpu time              unlimited            unlimited            seconds   \n'
-          'Max open files            1024                 %s               files     \n'
-          'Max locked memory         unlimited            unlimited            bytes     \n')
-
-
-@pytest.mark.parametrize('text, limit', [
-    (LIMITS % '524288', 524288),
-    (LIMITS % 'unlimited', None),
-])
-def test_parse_proc_limits(text, limit):
-    assert nv.parse_proc_limits(text) == limit
-
-
-@pytest.mark.parametrize('text', ['', 'Max cpu time unlimited unlimited seconds\n', 'Max open files            1024'])
-def test_parse_proc_limits_refuses(text):
-    refused(nv.parse_proc_limits, text, 'no "Max open files" line in the limits file')
-
-
-# ---------------------------------------------------------------------------
 # A trailing newline and non-ASCII digits, across the checks
 # ---------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.websocket.nginx.plugins.module_utils import nginx_config as nc
+from ansible_collections.websocket.nginx.plugins.modules import upstream_health
 from ansible_collections.websocket.nginx.plugins.plugin_utils import nginx_values as nv
 from ansible_collections.websocket.nginx.plugins.plugin_utils import role_spec, site_model
 from ansible_collections.websocket.nginx.plugins.plugin_utils.role_spec import ModelError
@@ -1205,3 +1206,92 @@ def test_an_accepted_origin_is_one_plain_word(text):
     except ValueError:
         return
     assert re.fullmatch(r'https?://[a-z0-9_.\-\[\]:]+', origin), origin
+
+
+# ---------------------------------------------------------------------------
+# What the model needs from the host, and the certificate checksum it gets back
+# ---------------------------------------------------------------------------
+
+def test_host_needs_tls_and_the_host_certificates_of_present_sites():
+    variables = sites(site(tls=TLS_FILES),
+                      other_site(listen=[8443], tls={'certificate': '/etc/ssl/other.pem/', 'certificate_key': '/k.pem'}),
+                      other_site(name='copied', listen=[9443], tls={'certificate_src': 'c.pem', 'certificate_key_src': 'k'}),
+                      other_site(name='same', listen=[7443], tls=TLS_FILES),
+                      other_site(name='relative', listen=[6443], tls={'certificate': 'c.pem', 'certificate_key': '/k'}),
+                      other_site(name='old', state='absent', tls={'certificate': '/etc/ssl/old.pem', 'certificate_key': '/k'}))
+    # Normalized as the model writes them, each once; the ones build refuses are not asked for.
+    assert site_model.host_needs(variables) == {'tls': True, 'certificates': ['/etc/ssl/demo.pem', '/etc/ssl/other.pem']}
+    assert site_model.host_needs(sites(site())) == {'tls': False, 'certificates': []}
+    assert site_model.host_needs(sites(site(tls={'certificate_src': 'c.pem', 'certificate_key_src': 'k'}))) == {
+        'tls': True, 'certificates': []}
+    with pytest.raises(ModelError):
+        site_model.host_needs({'websocket_proxy_sites': 'nope'})
+
+
+def errors_of_build(variables, sums):
+    with pytest.raises(ModelError) as exc:
+        site_model.build(variables, certificate_sha1=sums)
+    return exc.value.errors
+
+
+def test_the_certificate_checksum_from_the_host_goes_into_the_model():
+    variables = sites(site(tls=TLS_FILES), other_site(listen=[9443], tls={'certificate_src': 'c.pem',
+                                                                          'certificate_key_src': 'k.pem'}))
+    built = site_model.build(variables, certificate_sha1={'/etc/ssl/demo.pem': 'ab' * 20})
+    assert [site.tls.certificate_sha1 for site in built.sites] == ['ab' * 20, None]
+    # Unknown or missing on the host: "not on the host", as the site file has always said.
+    for sums in (None, {}, {'/etc/ssl/demo.pem': None}):
+        assert site_model.build(variables, certificate_sha1=sums).sites[0].tls.certificate_sha1 == 'not on the host'
+    assert errors_of_build(variables, {'/etc/ssl/demo.pem': 'AB' * 20}) == [
+        TLS + 'the host gave "%s" as the SHA-1 of certificate /etc/ssl/demo.pem' % ('AB' * 20)]
+
+
+# ---------------------------------------------------------------------------
+# upstream_health's arguments, one dict per check
+# ---------------------------------------------------------------------------
+
+UPSTREAM_HEALTH_OPTIONS = set(yaml.safe_load(upstream_health.DOCUMENTATION)['options'])
+
+
+def test_each_check_gives_upstream_healths_arguments():
+    config = build({**sites(site(upstreams=[
+        {'name': 'chat', 'servers': [{'address': 'app-1:8000'}, {'address': 'app-2:8000', 'down': True}],
+         'health_check': {'type': 'websocket', 'path': '/socket.io/?EIO=4', 'host_header': 'chat.test',
+                          'subprotocols': ['v1'], 'timeout': '2'}},
+        {'name': 'api', 'servers': [{'address': 'app-1:9000'}],
+         'tls': {'server_name': 'api.internal', 'ca_path': '/etc/ssl/ca.pem'},
+         'health_check': {'type': 'http', 'expected_status': ['200', '204']}},
+        {'name': 'echo', 'servers': [{'address': '127.0.0.1:8765'}]},
+    ], websocket_locations=ws_location(upstream='echo')))})
+    args = {check.upstream: check.upstream_health_args for check in config.upstream_checks}
+    assert args == {
+        'chat': {'servers': ['app-1:8000'], 'check': 'websocket', 'path': '/socket.io/?EIO=4', 'host_header': 'chat.test',
+                 'expected_status': [200], 'subprotocols': ['v1'], 'tls': False, 'validate_certs': True, 'timeout': 2.0},
+        # A TLS upstream is checked over TLS, verified as nginx verifies it.
+        'api': {'servers': ['app-1:9000'], 'check': 'http', 'path': '/', 'host_header': 'api.internal',
+                'expected_status': [200, 204], 'tls': True, 'validate_certs': True, 'ca_path': '/etc/ssl/ca.pem',
+                'timeout': 5.0},
+        # What is not set is left out (upstream_health's own default applies), never passed as null.
+        'echo': {'servers': ['127.0.0.1:8765'], 'check': 'websocket', 'path': '/', 'expected_status': [200],
+                 'tls': False, 'validate_certs': True, 'timeout': 5.0},
+    }
+    for check in config.upstream_checks:
+        assert set(check.upstream_health_args) <= UPSTREAM_HEALTH_OPTIONS
+        assert None not in check.upstream_health_args.values()
+    # As dicts (what the playbooks get), the same.
+    assert [item['upstream_health_args'] for item in config.as_dict()['upstream_checks']] == list(args.values())
+
+
+def test_a_hosts_checks_give_only_its_own_servers_as_arguments():
+    config = build({**sites(site(upstreams=[{'name': 'chat', 'health_check': {'path': '/chat/ws'}}],
+                                 websocket_locations=ws_location(upstream='chat'))),
+                    'websocket_proxy_down_servers': ['backend-2']},
+                   hostvars={'backend-1': {}, 'backend-2': {'ansible_host': '10.0.0.2'}},
+                   groups={'websocket_backends': ['backend-1', 'backend-2']})
+    assert {host: [check.upstream_health_args for check in checks] for host, checks in config.host_checks.items()} == {
+        'backend-1': [{'servers': ['backend-1:8765'], 'check': 'websocket', 'path': '/chat/ws', 'expected_status': [200],
+                       'tls': False, 'validate_certs': True, 'timeout': 5.0}],
+        # Down (being drained): checked before it goes back.
+        'backend-2': [{'servers': ['10.0.0.2:8765'], 'check': 'websocket', 'path': '/chat/ws', 'expected_status': [200],
+                       'tls': False, 'validate_certs': True, 'timeout': 5.0}],
+    }

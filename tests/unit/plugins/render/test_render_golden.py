@@ -27,8 +27,10 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.websocket.nginx.plugins.module_utils import nginx_config
+from ansible_collections.websocket.nginx.plugins.modules import role_host_info
 from ansible_collections.websocket.nginx.plugins.plugin_utils import nginx_values, server_models, site_model
 from ansible_collections.websocket.nginx.tests.unit import render_helpers as rh
+from ansible_collections.websocket.nginx.tests.unit.helpers import run_module
 
 GOLDEN_DIR = Path(__file__).resolve().parent / 'golden'
 UPDATE_GOLDEN = os.environ.get('UPDATE_GOLDEN') == '1'
@@ -210,10 +212,10 @@ def nginx_model(name, host=None, **changes):
 
 
 def this_host():
-    """What role_config reads on this machine (the Ansible run below renders for it)."""
-    with open('/proc/1/limits', encoding='ascii') as limits, open('/sys/devices/system/cpu/online', encoding='ascii') as cpus:
-        return {'hard_nofile_limit': nginx_values.parse_proc_limits(limits.read()),
-                'cpus': nginx_values.parse_cpu_list(cpus.read())}
+    """What role_config reads on this machine (the Ansible run below renders for it), read the same way."""
+    result = run_module(role_host_info.main, {'nofile_limit': True, 'cpus': True})
+    assert not result['failed'], result
+    return {'hard_nofile_limit': result['hard_nofile_limit'], 'cpus': result['cpus']}
 
 
 def check_golden(filename, text):
@@ -446,7 +448,12 @@ def test_plain_jinja_rendering_is_what_ansible_writes(tmp_path, module_env):
     assert tasks[-1]['task']['name'] == 'Show what was rendered'
     rendered = tasks[-1]['hosts']['localhost']['rendered']
 
-    config = site_model.build(variables).as_dict()
+    # The TLS site is written for the nginx on this machine (nginx -V), or its Debian release's, with the
+    # checksum of its certificate (not on this machine): what role_config read in its one module call.
+    host = tasks[0]['hosts']['localhost']['host']
+    assert host['certificate_sha1'] == {'/etc/wsn-render/tls.crt': None}
+    nginx_build = tuple(tuple(part) if part else None for part in host['nginx_build']) if host['nginx_build'] else None
+    config = site_model.build(variables, nginx_build=nginx_build).as_dict()
     expected = {'site-%s.conf' % site['name']: rh.render_site(site) for site in config['sites']}
     expected['upgrade-map.conf'] = rh.render_upgrade_map()
     for name in NGINX_VARIANTS:
@@ -461,10 +468,9 @@ def test_plain_jinja_rendering_is_what_ansible_writes(tmp_path, module_env):
 def test_a_renewed_certificate_on_the_host_changes_the_site_file():
     """The checksum of a certificate already on the host is written in its site file: when certbot (or
     anyone) renews it, the file changes, so the role tests, reloads and checks as for any change."""
-    site = built_site('tls')
-
     def rendered(sums):
-        return rh.render(rh.PROXY_TEMPLATES, 'site.conf.j2', {'site': site, 'websocket_proxy_certificate_sums': sums})
+        config = site_model.build(site_variables('tls'), certificate_sha1=sums).as_dict()
+        return rh.render_site(config['sites'][0])
 
     before = rendered({'/etc/wsn-render/tls.crt': 'a' * 40})
     renewed = rendered({'/etc/wsn-render/tls.crt': 'b' * 40})

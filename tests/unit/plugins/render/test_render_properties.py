@@ -28,6 +28,7 @@ import functools
 import json
 import os
 import posixpath
+import re
 
 import pytest
 
@@ -577,6 +578,33 @@ def test_no_value_changes_the_structure(field):
         check_field(field, value)
 
     prop()
+
+
+def check_certificate_sha1(value):
+    """The host's answer for the certificate's checksum is data from the host: a SHA-1 is written in a
+    comment, anything else is refused; either way no directive changes."""
+    variables = copy.deepcopy(BASE_VARIABLES)
+    try:
+        config = site_model.build(variables, certificate_sha1={'/etc/ssl/prop.crt': value}).as_dict()
+    except role_spec.ModelError as exc:
+        assert exc.errors and not re.fullmatch('[0-9a-f]{40}', str(value)), exc.errors
+        return
+    text = rh.render_site(config['sites'][0])
+    assert rh.parse_tree(text) == baseline_tree()
+    written = value if value else site_model.NOT_ON_HOST
+    assert ('\n# %s\n' % nginx_values.nginx_arg(written)) in text
+
+
+@pytest.mark.parametrize('value', ['0' * 40, 'f' * 40, None, '', 'A' * 40, '0' * 41, 'a; } server {', '\n' + 'a' * 40,
+                                   'a' * 40 + '\n}', 12, ['a' * 40]])
+def test_no_certificate_checksum_changes_the_structure_examples(value):
+    check_certificate_sha1(value)
+
+
+@PROPERTY_SETTINGS
+@given(value=st.one_of(st.text(), hostile_text, st.tuples(st.just('a' * 40), hostile_text).map(''.join)))
+def test_no_certificate_checksum_changes_the_structure(value):
+    check_certificate_sha1(value)
 
 
 # ---------------------------------------------------------------------------

@@ -1,0 +1,230 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, websocket.nginx maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: role_host_info
+short_description: Read what the roles' configuration model needs to know about a host, in one call
+version_added: "0.4.0"
+description:
+  - Internal to this collection; M(websocket.nginx.role_config) calls it once per role run, asking only for what
+    that role's model needs. Not meant to be called from playbooks, though it is harmless there.
+  - Reads the hard open-files limit of PID 1 (the limit services get), the CPUs the kernel has online (what
+    nginx counts for C(worker_processes auto)), C(VERSION_ID) of C(/etc/os-release), the output of
+    C(nginx -V), and the SHA-1 of certificate files.
+  - Only reads; it never changes anything, so it returns C(changed=false) and runs the same in check mode.
+  - Paths are data. Each certificate file is opened by Python, and C(nginx -V) runs without a shell.
+  - Needs only the Python standard library on the host.
+author:
+  - websocket.nginx maintainers (!UNKNOWN)
+options:
+  nofile_limit:
+    description:
+      - Read the hard open-files limit of PID 1 from C(/proc/1/limits) (RV(hard_nofile_limit)).
+      - Fails when that file cannot be read or has no C(Max open files) line.
+    type: bool
+    default: false
+  cpus:
+    description:
+      - Count the online CPUs in C(/sys/devices/system/cpu/online) (RV(cpus)).
+      - Fails when that file cannot be read or is not a CPU list.
+    type: bool
+    default: false
+  os_release:
+    description:
+      - Read C(VERSION_ID) from C(/etc/os-release) (RV(os_version_id)); null when the file or the line is missing.
+    type: bool
+    default: false
+  nginx_binary:
+    description:
+      - Absolute path of an nginx executable to run with C(-V) (RV(nginx)). A missing file (or one that is not
+        executable) means nginx is not installed, which is not an error.
+    type: path
+  certificates:
+    description:
+      - Files whose SHA-1 is returned in RV(certificate_sha1). Symbolic links are followed, as nginx follows them.
+    type: list
+    elements: path
+    default: []
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: The module only reads; check mode reads the same.
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+notes:
+  - Reading certificate files usually needs root (C(become)).
+seealso:
+  - module: websocket.nginx.role_config
+"""
+
+EXAMPLES = r"""
+- name: What the nginx role's model needs from the host
+  websocket.nginx.role_host_info:
+    nofile_limit: true
+    cpus: true
+    nginx_binary: /usr/sbin/nginx
+  register: host_info
+
+- name: The nginx build and the checksum of a certificate renewed on the host (certbot)
+  websocket.nginx.role_host_info:
+    os_release: true
+    nginx_binary: /usr/sbin/nginx
+    certificates: [/etc/letsencrypt/live/chat.example.com/fullchain.pem]
+  become: true
+  register: host_info
+"""
+
+RETURN = r"""
+hard_nofile_limit:
+  description: The hard open-files limit of PID 1; null when it is unlimited.
+  returned: when O(nofile_limit=true)
+  type: int
+  sample: 20000
+cpus:
+  description: How many CPUs are online.
+  returned: when O(cpus=true)
+  type: int
+  sample: 2
+os_version_id:
+  description: C(VERSION_ID) of C(/etc/os-release) without its quotes; null when there is none.
+  returned: when O(os_release=true)
+  type: str
+  sample: "12"
+nginx:
+  description: What C(nginx -V) said.
+  returned: when O(nginx_binary) is set
+  type: dict
+  contains:
+    installed:
+      description: Whether O(nginx_binary) is an executable file. When it is not, nothing was run.
+      type: bool
+      sample: true
+    rc:
+      description: The exit status of C(nginx -V); null when nothing was run.
+      type: int
+      sample: 0
+    output:
+      description: What it wrote (nginx writes its version to standard error), standard error first; empty when nothing was run.
+      type: str
+      sample: "nginx version: nginx/1.22.1\nbuilt with OpenSSL 3.0.15 3 Sep 2024\n..."
+certificate_sha1:
+  description: Each file of O(certificates) and the SHA-1 of its content (lower-case hex); null when it is missing or
+    not a regular file that can be read.
+  returned: when O(certificates) is not empty
+  type: dict
+  sample: {"/etc/ssl/certs/chat.pem": "2aae6c35c94fcfb415dbe95f408b9ce91ee846ed"}
+"""
+
+import hashlib
+import os
+import re
+import stat
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.text.converters import to_native
+
+PROC_LIMITS = '/proc/1/limits'
+CPU_ONLINE = '/sys/devices/system/cpu/online'
+OS_RELEASE = '/etc/os-release'
+CHUNK = 65536
+
+
+def parse_proc_limits(text):
+    """The hard open-files limit in the text of ``/proc/<pid>/limits`` (None when unlimited)."""
+    for line in text.splitlines():
+        if line.startswith('Max open files'):
+            fields = line[len('Max open files'):].split()
+            if len(fields) >= 2:
+                return None if fields[1] == 'unlimited' else int(fields[1])
+    raise ValueError('no "Max open files" line in the limits file')
+
+
+def parse_cpu_list(text):
+    """How many CPUs a kernel CPU list such as ``/sys/devices/system/cpu/online`` names (``0-3,6`` is 5)."""
+    count = 0
+    for part in text.strip().split(','):
+        if not re.fullmatch(r'[0-9]+(-[0-9]+)?', part):
+            raise ValueError('not a CPU list: %r' % text)
+        first, _dash, last = part.partition('-')
+        count += int(last or first) - int(first) + 1
+    return count
+
+
+def parse_os_release(text):
+    """``VERSION_ID`` of an os-release file, unquoted; None when it has none."""
+    for line in text.splitlines():
+        if line.startswith('VERSION_ID='):
+            return line.split('=', 1)[1].strip().strip('"\'')
+    return None
+
+
+def sha1_of(path):
+    """SHA-1 (hex) of a regular file's content, following symbolic links; None when there is none to read."""
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return None
+        digest = hashlib.sha1()
+        with open(path, 'rb') as handle:
+            for chunk in iter(lambda: handle.read(CHUNK), b''):
+                digest.update(chunk)
+    except OSError:
+        return None
+    return digest.hexdigest()
+
+
+def _read(module, path, parse):
+    try:
+        with open(path, encoding='utf-8', errors='replace') as handle:
+            return parse(handle.read())
+    except (OSError, ValueError) as exc:
+        module.fail_json(msg='cannot read %s on the host: %s' % (path, to_native(exc)))
+
+
+def nginx_build(module, binary):
+    if not (os.path.isfile(binary) and os.access(binary, os.X_OK)):
+        return {'installed': False, 'rc': None, 'output': ''}
+    rc, out, err = module.run_command([binary, '-V'], check_rc=False)
+    return {'installed': True, 'rc': rc, 'output': err + out}
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            nofile_limit=dict(type='bool', default=False),
+            cpus=dict(type='bool', default=False),
+            os_release=dict(type='bool', default=False),
+            nginx_binary=dict(type='path'),
+            certificates=dict(type='list', elements='path', default=[]),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    result = {'changed': False}
+    if params['nofile_limit']:
+        result['hard_nofile_limit'] = _read(module, PROC_LIMITS, parse_proc_limits)
+    if params['cpus']:
+        result['cpus'] = _read(module, CPU_ONLINE, parse_cpu_list)
+    if params['os_release']:
+        try:
+            with open(OS_RELEASE, encoding='utf-8', errors='replace') as handle:
+                result['os_version_id'] = parse_os_release(handle.read())
+        except OSError:
+            result['os_version_id'] = None
+    if params['nginx_binary']:
+        result['nginx'] = nginx_build(module, params['nginx_binary'])
+    if params['certificates']:
+        result['certificate_sha1'] = {path: sha1_of(path) for path in params['certificates']}
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()

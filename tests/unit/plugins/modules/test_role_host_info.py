@@ -1,0 +1,228 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, websocket.nginx maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Tests of websocket.nginx.role_host_info on this machine's real files, programs and a temporary directory."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+
+import pytest
+
+from ansible_collections.websocket.nginx.plugins.modules import role_host_info
+from ansible_collections.websocket.nginx.tests.unit.helpers import run_module
+
+NGINX = '/usr/sbin/nginx'
+
+
+def run(args, check_mode=False):
+    result = run_module(role_host_info.main, args, check_mode=check_mode)
+    # The harness may add an empty "warnings" list: the module itself warns about nothing.
+    assert not result.pop('warnings', []), result
+    return result
+
+
+def sha1(data):
+    return hashlib.sha1(data).hexdigest()
+
+
+def fake_nginx(tmp_path, name='nginx'):
+    """An executable that answers -V like nginx (on standard error) and writes its arguments to argv.txt."""
+    path = tmp_path / name
+    record = tmp_path / 'argv.txt'
+    path.write_text(
+        '#!/bin/sh\n'
+        'printf "%%s\\n" "$@" > "%s"\n'
+        'echo "nginx version: nginx/1.26.3" >&2\n'
+        'echo "built with OpenSSL 3.5.1 1 Jul 2025" >&2\n'
+        'echo "configure arguments: --with-http_ssl_module"\n' % record,
+        encoding='utf-8')
+    path.chmod(0o755)
+    return path, record
+
+
+# ---------------------------------------------------------------------------
+# The parsers
+# ---------------------------------------------------------------------------
+
+LIMITS = ('Limit                     Soft Limit           Hard Limit           Units     \n'
+          'Max cpu time              unlimited            unlimited            seconds   \n'
+          'Max open files            1024                 %s               files     \n'
+          'Max locked memory         unlimited            unlimited            bytes     \n')
+
+
+@pytest.mark.parametrize('text, limit', [
+    (LIMITS % '524288', 524288),
+    (LIMITS % 'unlimited', None),
+])
+def test_parse_proc_limits(text, limit):
+    assert role_host_info.parse_proc_limits(text) == limit
+
+
+@pytest.mark.parametrize('text', ['', 'Max cpu time unlimited unlimited seconds\n', 'Max open files            1024'])
+def test_parse_proc_limits_refuses(text):
+    with pytest.raises(ValueError, match='^no "Max open files" line in the limits file$'):
+        role_host_info.parse_proc_limits(text)
+
+
+@pytest.mark.parametrize('text, count', [('0\n', 1), ('0-1\n', 2), ('0-3,6\n', 5), ('0,2,4-7', 6)])
+def test_parse_cpu_list(text, count):
+    assert role_host_info.parse_cpu_list(text) == count
+
+
+@pytest.mark.parametrize('text', ['', 'all', '0-', '0,,1', '١'])
+def test_parse_cpu_list_refuses(text):
+    with pytest.raises(ValueError, match='^not a CPU list: '):
+        role_host_info.parse_cpu_list(text)
+
+
+@pytest.mark.parametrize('text, version', [
+    ('PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nVERSION_ID="12"\nID=debian\n', '12'),
+    ('ID=alpine\nVERSION_ID=3.20.1\n', '3.20.1'),
+    ("VERSION_ID='13'\n", '13'),
+    ('PRETTY_NAME="Debian GNU/Linux trixie/sid"\nID=debian\n', None),
+])
+def test_parse_os_release(text, version):
+    assert role_host_info.parse_os_release(text) == version
+
+
+# ---------------------------------------------------------------------------
+# The module on this machine
+# ---------------------------------------------------------------------------
+
+def test_nothing_asked_reads_nothing():
+    result = run({})
+    assert result == {'changed': False, 'failed': False}
+
+
+def test_limits_and_cpus_of_this_machine():
+    result = run({'nofile_limit': True, 'cpus': True})
+    assert not result['failed'], result
+    with open(role_host_info.PROC_LIMITS, encoding='ascii') as limits:
+        line = next(line for line in limits if line.startswith('Max open files'))
+    hard = line.split()[4]
+    assert result['hard_nofile_limit'] == (None if hard == 'unlimited' else int(hard))
+    with open(role_host_info.CPU_ONLINE, encoding='ascii') as online:
+        assert result['cpus'] == role_host_info.parse_cpu_list(online.read()) >= 1
+    assert result['changed'] is False
+    assert 'os_version_id' not in result and 'nginx' not in result and 'certificate_sha1' not in result
+
+
+def test_os_release_of_this_machine():
+    result = run({'os_release': True})
+    with open(role_host_info.OS_RELEASE, encoding='utf-8') as release:
+        lines = [line for line in release.read().splitlines() if line.startswith('VERSION_ID=')]
+    assert result['os_version_id'] == (lines[0].split('=', 1)[1].strip('"') if lines else None)
+
+
+def test_an_unreadable_limits_file_fails_saying_which(tmp_path, monkeypatch):
+    """The hard limit sizes nginx: without it the role must not guess. (The path is pointed at a real file.)"""
+    missing = tmp_path / 'limits'
+    monkeypatch.setattr(role_host_info, 'PROC_LIMITS', str(missing))
+    result = run({'nofile_limit': True})
+    assert result['failed']
+    assert result['msg'].startswith('cannot read %s on the host: ' % missing), result
+    missing.write_text('Max cpu time unlimited unlimited seconds\n', encoding='ascii')
+    result = run({'nofile_limit': True})
+    assert result['msg'] == 'cannot read %s on the host: no "Max open files" line in the limits file' % missing
+
+
+def test_a_missing_os_release_is_no_version(tmp_path, monkeypatch):
+    """Not an error: the TLS settings then assume the default build. (The path is pointed at a real file.)"""
+    monkeypatch.setattr(role_host_info, 'OS_RELEASE', str(tmp_path / 'os-release'))
+    assert run({'os_release': True}) == {'changed': False, 'failed': False, 'os_version_id': None}
+
+
+@pytest.mark.skipif(not os.access(NGINX, os.X_OK), reason='needs %s (make test-tools)' % NGINX)
+def test_nginx_version_of_this_machine():
+    result = run({'nginx_binary': NGINX})
+    assert result['nginx']['installed'] is True and result['nginx']['rc'] == 0
+    assert result['nginx']['output'].startswith('nginx version: nginx/'), result
+
+
+def test_nginx_is_run_with_exactly_one_argument_and_no_shell(tmp_path):
+    """A path full of shell syntax is just a file name: no shell reads it, so nothing else runs."""
+    (tmp_path / 'bin').mkdir()
+    name = 'nginx; touch pwned $(touch pwned2) `touch pwned3` "q" \'s\''
+    binary, record = fake_nginx(tmp_path / 'bin', name)
+    result = run({'nginx_binary': str(binary)})
+    assert result['nginx'] == {
+        'installed': True, 'rc': 0,
+        'output': 'nginx version: nginx/1.26.3\nbuilt with OpenSSL 3.5.1 1 Jul 2025\n'
+                  'configure arguments: --with-http_ssl_module\n'}
+    assert record.read_text(encoding='utf-8') == '-V\n'
+    assert sorted(path.name for path in (tmp_path / 'bin').iterdir()) == sorted([name, 'argv.txt'])
+    assert not any(tmp_path.glob('pwned*')) and not any(os.path.exists(p) for p in ('pwned', 'pwned2', 'pwned3'))
+
+
+@pytest.mark.parametrize('what', ['missing', 'directory', 'not executable'])
+def test_no_nginx_is_not_installed_and_runs_nothing(tmp_path, what):
+    binary, record = fake_nginx(tmp_path)
+    if what == 'missing':
+        binary.unlink()
+    elif what == 'directory':
+        binary.unlink()
+        binary.mkdir()
+    else:
+        binary.chmod(0o644)
+    result = run({'nginx_binary': str(binary)})
+    assert not result['failed'], result
+    assert result['nginx'] == {'installed': False, 'rc': None, 'output': ''}
+    assert not record.exists()
+
+
+def test_certificate_checksums(tmp_path):
+    certificate = tmp_path / 'chat.pem'
+    certificate.write_bytes(b'-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n')
+    renewed = tmp_path / 'archive' / 'fullchain2.pem'
+    renewed.parent.mkdir()
+    renewed.write_bytes(b'renewed\n' * 20000)  # more than one read
+    live = tmp_path / 'live.pem'
+    live.symlink_to(renewed)
+    dangling = tmp_path / 'dangling.pem'
+    dangling.symlink_to(tmp_path / 'nowhere.pem')
+    fifo = tmp_path / 'fifo.pem'
+    os.mkfifo(fifo)
+    odd = tmp_path / 'a "b"; c\n$(d) \'e\'.pem'
+    odd.write_bytes(b'odd')
+    paths = [certificate, live, renewed, dangling, fifo, tmp_path, tmp_path / 'missing.pem', odd]
+    result = run({'certificates': [str(path) for path in paths]})
+    assert not result['failed'], result
+    assert result['certificate_sha1'] == {
+        str(certificate): sha1(certificate.read_bytes()),
+        # A link (certbot's live/ files) is read through, as nginx reads it.
+        str(live): sha1(b'renewed\n' * 20000),
+        str(renewed): sha1(b'renewed\n' * 20000),
+        str(dangling): None,
+        # Never opened: reading a FIFO would wait for a writer.
+        str(fifo): None,
+        str(tmp_path): None,
+        str(tmp_path / 'missing.pem'): None,
+        str(odd): sha1(b'odd'),
+    }
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason='root reads any file')
+def test_an_unreadable_certificate_has_no_checksum(tmp_path):
+    private = tmp_path / 'private.pem'
+    private.write_bytes(b'x')
+    private.chmod(0)
+    assert run({'certificates': [str(private)]})['certificate_sha1'] == {str(private): None}
+
+
+def test_check_mode_reads_the_same_and_changes_nothing(tmp_path):
+    certificate = tmp_path / 'chat.pem'
+    certificate.write_bytes(b'certificate')
+    binary, record = fake_nginx(tmp_path)
+    args = {'nofile_limit': True, 'cpus': True, 'os_release': True, 'nginx_binary': str(binary),
+            'certificates': [str(certificate)]}
+    before = {path.name: (path.stat().st_mtime_ns, stat.S_IMODE(path.stat().st_mode)) for path in (certificate, binary)}
+    checked = run(args, check_mode=True)
+    assert record.read_text(encoding='utf-8') == '-V\n'
+    assert {path.name: (path.stat().st_mtime_ns, stat.S_IMODE(path.stat().st_mode))
+            for path in (certificate, binary)} == before
+    assert checked == run(args)
+    assert checked['changed'] is False and checked['certificate_sha1'] == {str(certificate): sha1(b'certificate')}
