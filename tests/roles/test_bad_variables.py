@@ -172,29 +172,65 @@ def test_numbers_and_booleans_given_as_extra_var_strings_pass_validation(tmp_pat
     assert model["config"]["sites"][0]["upstreams"][0]["keepalive"] == 8
 
 
+DRAIN_INVENTORY = (f"localhost ansible_connection=local ansible_python_interpreter={sys.executable}\n"
+                   "[websocket_backends]\nbackend-1\nbackend-2\n[websocket_proxies]\n")
+# Each bad -e value gets its own message (validate_argument_spec names the variable); -e gives strings.
+NOT_INT = "argument '%s' is of type str and we were unable to convert to int: \"'%s'\" cannot be converted to an int"
 DRAIN_CASES = [
-    ({}, 'drain_backend must be one of the hosts of the group websocket_backends (backend-1, backend-2), got "nothing"'),
-    ({"drain_backend": "backend-9"}, 'drain_backend must be one of the hosts of the group websocket_backends (backend-1, backend-2), got "backend-9"'),
-    ({"drain_backend": "backend-1", "drain_maintenance": "reboot"}, 'drain_maintenance must be none or restart, got "reboot"'),
-    ({"drain_backend": "backend-1", "drain_timeout": "5m"}, 'drain_timeout must be a whole number of seconds, at least 0, got "5m"'),
-    ({"drain_backend": "backend-1", "drain_poll_interval": 0}, 'drain_poll_interval must be a whole number of seconds, at least 1, got 0'),
-    ({"drain_backend": "backend-1", "drain_health_timeout": -5}, 'drain_health_timeout must be a whole number of seconds, at least 1, got -5'),
+    pytest.param({}, ["missing required arguments: drain_backend"], id="no-backend"),
+    pytest.param({"drain_backend": "backend-9"},
+                 ["value of drain_backend must be one of: backend-1, backend-2, got: backend-9"], id="unknown-backend"),
+    pytest.param({"drain_backend": "backend-1", "drain_backend_group": "nothere"},
+                 ["drain_backend_group nothere is not a group with hosts in this inventory: nothing to drain"],
+                 id="empty-group"),
+    pytest.param({"drain_backend": "backend-1", "drain_maintenance": "reboot"},
+                 ["value of drain_maintenance must be one of: none, restart, got: reboot"], id="maintenance"),
+    pytest.param({"drain_backend": "backend-1", "drain_timeout": "5m"}, [NOT_INT % ("drain_timeout", "5m")],
+                 id="timeout-not-a-number"),
+    pytest.param({"drain_backend": "backend-1", "drain_poll_interval": 0},
+                 ["drain_poll_interval must be at least 1 seconds, got 0"], id="poll-interval-zero"),
+    pytest.param({"drain_backend": "backend-1", "drain_health_timeout": "-5"},
+                 ["drain_health_timeout must be at least 1 seconds, got -5"], id="health-timeout-negative"),
+    pytest.param({"drain_backend": "backend-1", "drain_force": "maybe"},
+                 ["argument 'drain_force' is of type str and we were unable to convert to bool: The value 'maybe' is "
+                  "not a valid boolean."], id="force-not-a-boolean"),
+    # Several bad values: every one is named, each with its own message.
+    pytest.param({"drain_backend": "backend-3", "drain_timeout": "1.5", "drain_maintenance": "",
+                  "drain_poll_interval": "often"},
+                 [NOT_INT % ("drain_timeout", "1.5"), NOT_INT % ("drain_poll_interval", "often"),
+                  "value of drain_backend must be one of: backend-1, backend-2, got: backend-3",
+                  "value of drain_maintenance must be one of: none, restart, got: "], id="several"),
 ]
 
 
-@pytest.mark.parametrize(("variables", "message"), DRAIN_CASES, ids=[f"drain-{index}" for index in range(len(DRAIN_CASES))])
-def test_invalid_drain_request_stops_before_any_change(variables, message, tmp_path):
+def run_drain(tmp_path, *extra_vars):
     inventory = tmp_path / "inventory.ini"
-    inventory.write_text(
-        f"localhost ansible_connection=local ansible_python_interpreter={sys.executable}\n"
-        "[websocket_backends]\nbackend-1\nbackend-2\n[websocket_proxies]\n"
-    )
+    inventory.write_text(DRAIN_INVENTORY)
+    arguments = [argument for value in extra_vars for argument in ("-e", value)]
     result = subprocess.run(
-        ["ansible-playbook", "--check", "-i", str(inventory), str(REPO / "playbooks" / "drain.yml"),
-         "-e", json.dumps(variables)],
+        ["ansible-playbook", "--check", "-i", str(inventory), str(REPO / "playbooks" / "drain.yml"), *arguments],
         capture_output=True, text=True, env=BASE_ENV, timeout=300, check=False,
     )
-    output = " ".join((result.stdout + result.stderr).split())
-    assert result.returncode == 2, output
-    assert message in output
+    return result.returncode, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(("variables", "messages"), DRAIN_CASES)
+def test_invalid_drain_request_stops_before_any_change(variables, messages, tmp_path):
+    returncode, output = run_drain(tmp_path, json.dumps(variables))
+    flat = " ".join(output.split())
+    assert returncode == 2, output
+    for message in messages:
+        assert message in flat, output
     assert "Take the backend out of rotation" not in output  # stopped in the first play
+
+
+def test_drain_values_given_as_extra_var_strings_pass_validation(tmp_path):
+    """``-e drain_timeout=8 -e drain_force=false`` are strings; they are numbers and booleans to the checks. No
+    proxy is in the inventory, so the later plays change nothing (the backends are not even reachable)."""
+    returncode, output = run_drain(tmp_path, "drain_backend=backend-2", "drain_timeout=8", "drain_poll_interval=2",
+                                   "drain_health_timeout=3", "drain_force=false", "drain_maintenance=restart",
+                                   "drain_backend_group=websocket_backends")
+    assert "PLAY [Take the backend out of rotation on every proxy]" in output, output
+    (line,) = [line for line in output.splitlines() if line.startswith("localhost ")]
+    assert " failed=0 " in line and " ok=3 " in line, output  # the group, the spec, the durations
+    assert "must be" not in output and "Validation of arguments failed" not in output, (returncode, output)
