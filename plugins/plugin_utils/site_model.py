@@ -771,8 +771,8 @@ class _Builder(object):
         if 'certificate_src' not in files and files.get('certificate'):
             checksum = self.certificate_sha1.get(files['certificate']) or NOT_ON_HOST
             if checksum != NOT_ON_HOST and not (isinstance(checksum, str) and SHA1.fullmatch(checksum)):
-                self.problems.add(where, 'the host gave %s as the SHA-1 of certificate %s' % (nv.show(checksum),
-                                                                                         files['certificate']))
+                self.problems.add(where, 'the host gave %s as the SHA-1 of certificate %s'
+                                  % (nv.show(checksum), files['certificate']))
         return SiteTLS(
             certificate=files.get('certificate'), certificate_key=files.get('certificate_key'),
             certificate_src=files.get('certificate_src'), certificate_key_src=files.get('certificate_key_src'),

@@ -16,7 +16,8 @@ import sys
 import pytest
 
 from test_bad_variables import BASE_ENV, REPO
-from test_upstream_checks import tls_server  # noqa: F401  (fixture)
+# A fixture: pytest finds it by its name here.
+from test_upstream_checks import tls_server  # noqa: F401  # pylint: disable=unused-import
 
 NGINX = "/usr/sbin/nginx"
 pytestmark = pytest.mark.skipif(not os.access(NGINX, os.X_OK), reason=f"needs {NGINX} (make test-tools)")

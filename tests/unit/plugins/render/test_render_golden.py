@@ -28,7 +28,7 @@ import pytest
 
 from ansible_collections.websocket.nginx.plugins.module_utils import nginx_config
 from ansible_collections.websocket.nginx.plugins.modules import role_host_info
-from ansible_collections.websocket.nginx.plugins.plugin_utils import nginx_values, server_models, site_model
+from ansible_collections.websocket.nginx.plugins.plugin_utils import server_models, site_model
 from ansible_collections.websocket.nginx.tests.unit import render_helpers as rh
 from ansible_collections.websocket.nginx.tests.unit.helpers import run_module
 
