@@ -233,6 +233,10 @@ class ProxyConfig:
     # Inventory host -> the checks of the upstreams it serves in, limited to its own servers
     # (down or not): how the drain playbook checks a backend before putting it back.
     host_checks: dict
+    # The arguments of the role's one websocket.nginx.nginx_transaction call: templates (with each
+    # site), copies from the controller, directories, files to remove, upstream checks before the
+    # change and checks through nginx after it (empty when turned off).
+    transaction: dict = dataclasses.field(default_factory=dict)
 
     def as_dict(self):
         return dataclasses.asdict(self)
@@ -860,7 +864,7 @@ def build(variables, hostvars=None, groups=None, nginx_build=None, certificate_s
         _spread_over_workers(sites)
     builder.problems.raise_if_any()
     present = [site for site in sites if site.state == 'present']
-    return ProxyConfig(
+    config = ProxyConfig(
         config_dir=builder.config_dir,
         map_file='%s/%supgrade-map.conf' % (builder.config_dir, builder.prefix),
         nginx_binary=builder.nginx_binary,
@@ -876,6 +880,29 @@ def build(variables, hostvars=None, groups=None, nginx_build=None, certificate_s
         proxy_checks=[check for site in present for check in site.proxy_checks],
         host_checks=_host_checks(present),
     )
+    config.transaction = _transaction(config)
+    return config
+
+
+def _transaction(config):
+    """The role's change as nginx_transaction arguments (see ProxyConfig.transaction)."""
+    copies = []
+    for site in config.sites:
+        if site.tls and site.tls.certificate_src:
+            copies.append({'src': site.tls.certificate_src, 'dest': site.tls.certificate, 'mode': '0644'})
+        if site.tls and site.tls.certificate_key_src:
+            copies.append({'src': site.tls.certificate_key_src, 'dest': site.tls.certificate_key, 'private': True})
+    min_healthy = 0 if config.allow_unhealthy_upstreams else 1
+    return {
+        'templates': [{'src': 'upgrade_map.conf.j2', 'dest': config.map_file}]
+        + [{'src': 'site.conf.j2', 'dest': site.file, 'vars': {'site': site}} for site in config.sites],
+        'copies': copies,
+        'directories': [{'path': config.tls_dir, 'mode': '0700'}] if copies else [],
+        'remove': [site.file for site in config.removed_sites],
+        'upstream_checks': [dict(check.upstream_health_args, name=check.upstream, min_healthy=min_healthy)
+                            for check in config.upstream_checks] if config.check_upstreams else [],
+        'proxy_checks': list(config.proxy_checks) if config.check_through_proxy else [],
+    }
 
 
 # Listen parameters that set options of the socket: nginx takes them on one listen per address.

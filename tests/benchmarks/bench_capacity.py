@@ -22,7 +22,12 @@ docker network:
    each changing the configuration (nginx tests it and reloads); counts dropped WebSockets, failed
    opens and the old workers left after each reload: with reuseport, then without it, and then
    switching it on (the upgrade from a configuration without it);
-4. the time of an idempotent re-run of the site playbook (it must report no change).
+4. the time of an idempotent re-run of the site playbook (it must report no change);
+5. the time of a run of websocket_proxy alone that changes the one site (``--changes`` runs, median);
+6. a change that nginx accepts but whose check through nginx fails (a WebSocket location whose only
+   server does not listen, allowed before the change): while the role runs, a GET every 20 ms of a
+   path only the broken configuration serves shows how long it served before the previous
+   configuration was back.
 
 Prints a table and writes everything as JSON (``--json``, default tests/output/bench/capacity.json).
 Bounded by ``--max-minutes``; the containers are removed at the end (``--keep`` leaves them).
@@ -43,6 +48,8 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 
 from pathlib import Path
 
@@ -283,6 +290,66 @@ class Bench(object):
         seconds, changed = self.site_playbook({'bench_generation': generation, 'websocket_proxy_reuseport': reuseport})
         self.results['idempotent_rerun'] = {'seconds': round(seconds, 1), 'changed': changed}
 
+    def proxy_only(self, extra_vars):
+        """One run of websocket_proxy alone (molecule/bench/apply_proxy.yml): (seconds, returncode, output)."""
+        started = time.monotonic()
+        result = self.run(['ansible-playbook', '-i', self.inventory, str(REPO / 'molecule' / SCENARIO / 'apply_proxy.yml'),
+                           '-e', json.dumps(extra_vars)], timeout=900)
+        return time.monotonic() - started, result.returncode, result.stdout + result.stderr
+
+    def one_site_changes(self, generation):
+        """``--changes`` runs of websocket_proxy, each changing the site: the median time."""
+        times = []
+        for _run in range(self.args.changes):
+            generation += 1
+            seconds, returncode, output = self.proxy_only({'bench_generation': generation})
+            if returncode or 'changed=0' in output:
+                raise BenchError('the one-site change failed or changed nothing:\n%s' % output[-3000:])
+            times.append(round(seconds, 2))
+        self.results['one_site_change'] = {'seconds': times, 'median': sorted(times)[len(times) // 2]}
+        print('  %s s' % times, flush=True)
+        return generation
+
+    def broken_change(self, generation):
+        """How long a configuration that fails the check through nginx serves (probed every 20 ms)."""
+        site = {'name': 'bench', 'default_server': True,
+                'upstreams': [{'name': 'echo'}, {'name': 'nowhere', 'servers': [{'address': '127.0.0.1:9'}]}],
+                'websocket_locations': [{'path': '/ws/', 'upstream': 'echo'}, {'path': '/nowhere/', 'upstream': 'nowhere'}],
+                # Served only by the broken configuration: the echo backend answers a plain GET with 426.
+                'proxy_locations': [{'path': '/bench-broken/', 'upstream': 'echo'}]}
+        probe_url = 'http://%s/bench-broken/' % self.address(PROXY)
+        probes, stop = [], threading.Event()
+
+        def probe():
+            opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+            while not stop.wait(0.02):
+                try:
+                    with opener.open(probe_url, timeout=2) as response:
+                        status = response.status
+                except urllib.error.HTTPError as error:
+                    status = error.code
+                except OSError:
+                    status = None
+                probes.append((time.monotonic(), status))
+
+        thread = threading.Thread(target=probe, daemon=True)
+        thread.start()
+        try:
+            seconds, returncode, output = self.proxy_only({'bench_generation': generation, 'websocket_proxy_sites': [site],
+                                                          'websocket_proxy_allow_unhealthy_upstreams': True})
+            time.sleep(1)
+        finally:
+            stop.set()
+            thread.join(10)
+        if returncode == 0 or 'The previous configuration files are back' not in output:
+            raise BenchError('the broken change was not rolled back:\n%s' % output[-3000:])
+        live = [at for at, status in probes if status == 426]
+        served = (live[-1] - live[0] + 0.02) if live else 0.0
+        self.results['broken_change'] = {'served_seconds': round(served, 3), 'run_seconds': round(seconds, 1),
+                                         'probes': len(probes), 'probes_answered_by_it': len(live),
+                                         'last_status': probes[-1][1] if probes else None}
+        print('  served %.3f s (%d of %d probes), run %.1f s' % (served, len(live), len(probes), seconds), flush=True)
+
     def close(self):
         for client in self.clients:
             client.kill()
@@ -394,6 +461,13 @@ def table(results):
     rerun = results.get('idempotent_rerun')
     if rerun:
         rows.append(('idempotent re-run of the site playbook', '%.1f s, %d changed' % (rerun['seconds'], rerun['changed'])))
+    change = results.get('one_site_change')
+    if change:
+        rows.append(('websocket_proxy run changing one site', 'median %.1f s of %s' % (change['median'], change['seconds'])))
+    broken = results.get('broken_change')
+    if broken:
+        rows.append(('broken config served before rollback', '%.2f s (GET every 20 ms; run %.1f s)'
+                     % (broken['served_seconds'], broken['run_seconds'])))
     if 'bench_seconds' in results:
         rows.append(('bench run time', '%.0f s' % results['bench_seconds']))
     width = max(len(name) for name, _value in rows)
@@ -417,7 +491,8 @@ def main():
     parser.add_argument('--json', default=str(REPO / 'tests' / 'output' / 'bench' / 'capacity.json'))
     parser.add_argument('--keep', action='store_true', help='leave the containers running')
     parser.add_argument('--reuse', action='store_true', help='use the containers a --keep run left (converge only)')
-    parser.add_argument('--phases', default='capacity,throughput,deploys,rerun')
+    parser.add_argument('--changes', type=int, default=3, help='runs of websocket_proxy changing one site')
+    parser.add_argument('--phases', default='capacity,throughput,deploys,rerun,change,broken')
     args = parser.parse_args()
 
     bench = Bench(args)
@@ -447,6 +522,12 @@ def main():
             if 'deploys' not in phases:  # the deploys left this generation in place
                 bench.site_playbook({'bench_generation': generation, 'websocket_proxy_reuseport': True}, 'websocket_proxies')
             bench.idempotent_rerun(generation, True)
+        if 'change' in phases:
+            print('bench: websocket_proxy changing one site', flush=True)
+            generation = bench.one_site_changes(generation)
+        if 'broken' in phases:
+            print('bench: a change whose check through nginx fails', flush=True)
+            bench.broken_change(generation)
     except (BenchError, subprocess.TimeoutExpired) as exc:
         bench.results['error'] = str(exc)
         print('bench: %s' % exc, file=sys.stderr)

@@ -32,7 +32,7 @@ GOOD_SITE = {
 # The first task of each role after its variables were checked.
 FIRST_TASK_AFTER_VALIDATION = {
     "nginx": "Record the nginx version installed before this run",
-    "websocket_proxy": "Look for the nginx binary",
+    "websocket_proxy": "Check the upstreams, write the sites, test them, reload nginx and check through it",
     "echo_backend": "Look for downloaded apt package indexes",
 }
 # The repository's ansible.cfg puts this checkout on the collections path (whatever the working

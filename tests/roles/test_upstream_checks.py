@@ -19,11 +19,12 @@ sys.path.insert(0, str(REPO / ".venv" / "collections"))
 from ansible_collections.websocket.nginx.tests.unit.helpers import TestPKI, WebSocketServers  # noqa: E402
 
 
-def item_results(output):
-    """The results of loop items (``ok: [localhost] => (item=...) => {...}``), JSON over several lines with -v."""
+def transaction_result(output):
+    """The result of the role's nginx_transaction task (``changed: [localhost] => {...}`` with -v)."""
     decoder = json.JSONDecoder()
-    return [decoder.raw_decode(output, match.end() - 1)[0]
-            for match in re.finditer(r"^ok: \[localhost\] => \(item=[^\n]*?\) => \{", output, re.MULTILINE)]
+    task = output.index("write the sites, test them, reload nginx and check through it")
+    match = re.compile(r"^(?:ok|changed): \[localhost\] => \{", re.MULTILINE).search(output, task)
+    return decoder.raw_decode(output, match.end() - 1)[0]
 
 
 @pytest.fixture
@@ -53,8 +54,7 @@ def test_each_upstream_is_checked_as_its_health_check_says(tls_server, tmp_path)
         "websocket_locations": [{"path": "/" + item["name"] + "/", "upstream": item["name"]} for item in upstreams],
     }]}
     _returncode, output = run_role("websocket_proxy", tmp_path, "-v", "-e", json.dumps(variables))
-    checked = {result["websocket_proxy_upstream"]["upstream"]: result["servers"][0]
-               for result in item_results(output) if "websocket_proxy_upstream" in result}
+    checked = {check["name"]: check["servers"][0] for check in transaction_result(output)["upstream_checks"]}
     assert set(checked) == {"verified", "system_cas", "unverified", "plain"}, output  # "off" is not checked
     assert (checked["verified"]["healthy"], checked["verified"]["tls"], checked["verified"]["path"]) == (
         True, True, "/ws?probe=1"), checked["verified"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import subprocess
 import time
 import urllib.request
@@ -67,6 +68,14 @@ def run_playbook(playbook: str | Path, *args: str, extra_vars: dict | None = Non
     if extra_vars is not None:
         command += ["-e", json.dumps(extra_vars)]
     return subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def task_result(output: str, task: str, host: str) -> dict:
+    """The result of the first task whose title contains ``task`` on ``host``, from ``ansible-playbook -v`` output."""
+    start = output.index(task)
+    line = re.compile(r"^(?:ok|changed|fatal): \[%s\][^\n]*?=> \{" % re.escape(host), re.MULTILINE).search(output, start)
+    assert line is not None, f"no result of {task!r} on {host}"
+    return json.JSONDecoder().raw_decode(output, line.end() - 1)[0]
 
 
 ECHO_SERVICE = "websocket-echo"

@@ -42,8 +42,9 @@ def apply_site_change(proxy):
         index = role_variables.get("molecule_site_index", 0)
         if index not in applied:
             applied.append(index)
+        # -v: the tests read the transaction's result (task_result).
         return wsn_e2e.run_playbook(
-            SCENARIO_DIR / "apply_site_change.yml", "--limit", proxy,
+            SCENARIO_DIR / "apply_site_change.yml", "--limit", proxy, "-v",
             extra_vars={"molecule_site_change": change, **role_variables},
         )
 

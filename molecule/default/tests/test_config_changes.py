@@ -1,10 +1,14 @@
-"""Role runs on a live proxy: changes reload nginx without dropping WebSockets, and a
-config nginx rejects never goes live."""
+"""Role runs on a live proxy: changes reload nginx without dropping WebSockets; one end-to-end
+proof each of a rollback after a failed check through nginx and of a reload nginx refuses.
+
+Every other failure path of the change (refused by nginx -t, a file that cannot be written or put
+back, rollback turned off, an interrupted run, check mode's nginx -t) is a unit test against a real
+nginx: tests/unit/plugins/modules/test_nginx_transaction.py."""
 
 import threading
 import time
 
-from wsn_e2e import http_get, ws_connect
+from wsn_e2e import http_get, task_result, ws_connect
 
 
 def nginx_master_pid(container):
@@ -37,29 +41,6 @@ def test_change_reloads_nginx_and_open_websocket_keeps_echoing(container, ws_bas
         assert ws.recv(timeout=10) == "after the change"
 
 
-def test_rejected_config_is_rolled_back_and_proxy_keeps_serving(container, ws_base, apply_site_change):
-    site_file = "/etc/nginx/conf.d/websocket-proxy-demo.conf"
-    before = container.file(site_file).content_string
-    master_before = nginx_master_pid(container)
-
-    result = apply_site_change({"extra_directives": ["no_such_directive on;"]})
-
-    assert result.returncode != 0
-    output = result.stdout + result.stderr
-    assert "nginx rejected the new configuration" in output
-    assert 'unknown directive "no_such_directive"' in output  # nginx's own words
-    # The previous file is back, without leftover backups, and nginx never reloaded.
-    assert container.file(site_file).content_string == before
-    assert container.check_output("ls /etc/nginx/conf.d/ | grep -c '~' || true") == "0"
-    assert container.run("nginx -t").rc == 0
-    assert nginx_master_pid(container) == master_before
-    with ws_connect(f"{ws_base}/ws/") as ws:
-        ws.send("still serving")
-        assert ws.recv(timeout=10) == "still serving"
-    # Shown above: the only file the change wrote is back as it was, and nginx never loaded it.
-    apply_site_change.nothing_to_undo()
-
-
 def test_diff_mode_shows_the_change_and_check_mode_makes_none():
     """On both proxies at once (one ansible run)."""
     import testinfra
@@ -90,26 +71,6 @@ def test_check_mode_on_the_deployed_hosts_reports_no_change():
     assert result.returncode == 0, result.stdout + result.stderr
     recap = result.stdout[result.stdout.index("PLAY RECAP"):]
     assert recap.count("changed=0") == 2, recap
-
-
-def test_failed_write_is_reported_as_such_and_proxy_keeps_serving(container, ws_base, apply_site_change):
-    """A file that cannot be written is not blamed on nginx; nothing changes, nginx keeps serving."""
-    site_file = "/etc/nginx/conf.d/websocket-proxy-demo.conf"
-    before = container.file(site_file).content_string
-    master_before = nginx_master_pid(container)
-    result = apply_site_change({}, websocket_proxy_config_dir="/etc/nginx/no-such-dir")
-    assert result.returncode != 0
-    output = " ".join((result.stdout + result.stderr).split())
-    assert "Writing the new configuration failed (Write the WebSocket upgrade map)" in output, output
-    assert "nginx rejected" not in output
-    # Nothing was written: not in the missing directory, not in the one nginx reads.
-    assert not container.file("/etc/nginx/no-such-dir").exists
-    assert container.file(site_file).content_string == before
-    assert nginx_master_pid(container) == master_before
-    with ws_connect(f"{ws_base}/ws/") as ws:
-        ws.send("still serving")
-        assert ws.recv(timeout=10) == "still serving"
-    apply_site_change.nothing_to_undo()
 
 
 class Traffic:
@@ -157,7 +118,7 @@ BROKEN_CHANGE = {
 
 
 def test_failed_check_through_nginx_puts_the_previous_configuration_back(
-        container, ws_base, http_base, apply_site_change):
+        proxy, container, ws_base, http_base, apply_site_change):
     site_file = "/etc/nginx/conf.d/websocket-proxy-demo.conf"
     before = container.file(site_file).content_string
     master_before = nginx_master_pid(container)
@@ -177,27 +138,19 @@ def test_failed_check_through_nginx_puts_the_previous_configuration_back(
     assert "The check through nginx failed: site demo, location /nowhere/ (/nowhere/): failed at stage handshake" in output
     assert "502" in output
     assert "The previous configuration files are back and nginx reloaded with them" in output
-    # The previous file, no leftover backups, the same master (reloads only), the new location gone.
+    # The previous file, no leftover copies or journal, the same master (reloads only), the new location gone.
     assert container.file(site_file).content_string == before
-    assert container.check_output("ls /etc/nginx/conf.d/ | grep -c '~' || true") == "0"
+    assert container.check_output("ls -A /etc/nginx/conf.d/ | grep -c -e '~' -e '.tmp$' || true") == "0"
+    assert not container.file("/var/lib/websocket-nginx/transaction/journal.json").exists
     assert nginx_master_pid(container) == master_before
     assert http_get(f"{http_base}/undone/index.html")[0] == 404
     # Every WebSocket opened during the run echoed; the new configuration was live for a while
     # (its /undone/ answered 200), then the previous one again.
     assert traffic.echoes and all(traffic.echoes), traffic.echoes.count(False)
     assert traffic.probes[-1][1] == 404
+    stages = task_result(result.stdout + result.stderr, "check through it", proxy)["seconds"]  # failures: stderr
     print(f"run {run_seconds:.1f} s; {len(traffic.echoes)} WebSockets during it, {traffic.echoes.count(False)} failed; "
-          f"new configuration live {traffic.seconds_with_status(200):.1f} s")
-
-
-def test_rollback_can_be_turned_off(container, http_base, apply_site_change):
-    result = apply_site_change(BROKEN_CHANGE, websocket_proxy_allow_unhealthy_upstreams=True,
-                               websocket_proxy_rollback_on_failed_check=False)
-    output = " ".join((result.stdout + result.stderr).split())
-    assert result.returncode != 0, output
-    assert "The new configuration stays live (websocket_proxy_rollback_on_failed_check is false)" in output
-    assert "location /nowhere/ {" in container.file("/etc/nginx/conf.d/websocket-proxy-demo.conf").content_string
-    assert http_get(f"{http_base}/undone/index.html")[0] == 200
+          f"new configuration live {traffic.seconds_with_status(200):.1f} s; transaction stages {stages}")
 
 
 def test_reload_nginx_refuses_is_rolled_back_and_proxy_keeps_serving(container, ws_base, http_base, apply_site_change):

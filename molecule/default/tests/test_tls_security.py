@@ -229,8 +229,9 @@ def same_certificate(pem, path):
 def test_a_renewed_certificate_goes_live_and_a_mismatched_key_never_does(
         proxy, container, wss_base, tls_port, apply_site_change):
     if proxy != HOSTS[0]:
-        pytest.skip("the rollback after nginx -t is the same on both releases (test_config_changes runs it on each); "
-                    "the certificate's own handling runs once, to keep the suite short")
+        pytest.skip("the rollback after nginx -t is the same on both releases (unit-tested against a real nginx in "
+                    "tests/unit/plugins/modules/test_nginx_transaction.py); the certificate's own handling runs once, to "
+                    "keep the suite short")
     assert same_certificate(served_certificate(tls_port), PKI / "server.pem")
     with wss(f"{wss_base}/ws/") as open_ws:
         # A renewed certificate and key: copied, nginx reloads, new handshakes get the new certificate.

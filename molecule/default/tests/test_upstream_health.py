@@ -2,7 +2,7 @@
 
 import pytest
 from conftest import SCENARIO_DIR
-from wsn_e2e import base_url, echo_stopped, run_playbook, ws_connect
+from wsn_e2e import base_url, echo_stopped, run_playbook, task_result, ws_connect
 
 HEALTH_PLAYBOOK = SCENARIO_DIR.parents[1] / "playbooks" / "health.yml"
 SITE_FILE = "/etc/nginx/conf.d/websocket-proxy-demo.conf"
@@ -35,7 +35,8 @@ def test_role_refuses_an_upstream_without_healthy_server(proxy, container, apply
     result = apply_site_change({"proxy_locations": [{"path": "/refused/", "upstream": "echo_backend"}]})
     output = " ".join((result.stdout + result.stderr).split())
     assert result.returncode != 0
-    assert "127.0.0.1:8765 (stage connect:" in output
+    assert ("The upstream check before the change failed, so nothing was changed: upstream echo_backend: 0 of 1 servers "
+            "healthy (1 required): 127.0.0.1:8765 failed at stage connect") in output, output
     assert container.file(SITE_FILE).content_string == before  # nothing was written...
     apply_site_change.nothing_to_undo()  # ...so nothing to put back
 
@@ -57,8 +58,9 @@ def test_role_checks_websocket_echo_through_the_proxy(proxy, apply_site_change):
     result = apply_site_change({"websocket_locations": [
         {"path": "/ws-added/", "upstream": "echo_backend", "check": {"path": "/ws-added/?probe=1", "echo": True}}]})
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "Check every WebSocket location through nginx" in result.stdout
-    assert "(item=demo /ws-added/?probe=1)" in result.stdout
+    checks = task_result(result.stdout, "check through it", proxy)["proxy_checks"]
+    [added] = [check for check in checks if check["location"] == "/ws-added/"]
+    assert (added["path"], added["echo"], added["healthy"]) == ("/ws-added/?probe=1", True, 1), added
     with ws_connect(f"{base_url(proxy, scheme='ws')}/ws-added/") as ws:
         ws.send("through the added location")
         assert ws.recv(timeout=10) == "through the added location"
