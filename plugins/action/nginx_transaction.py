@@ -77,4 +77,3 @@ class ActionModule(ActionBase):
         args = dict((key, value) for key, value in args.items() if value is not None)
         result.update(self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars))
         return result
-

@@ -39,7 +39,7 @@ import pytest
 from ansible_collections.websocket.nginx.plugins.module_utils.nginx_reload import EMERG_SETTLE, ReloadError, reload_and_wait
 from ansible_collections.websocket.nginx.plugins.modules import nginx_reload
 
-from ansible_collections.websocket.nginx.tests.unit.helpers import LOOPBACK, free_closed_port, read_head, run_module
+from ansible_collections.websocket.nginx.tests.unit.helpers import LOOPBACK, read_head, run_module
 from ansible_collections.websocket.nginx.tests.unit.nginx_process import (
     HTTP_TIMEOUT, NGINX, STOP_TIMEOUT, Nginx, children_of, title, wait_for)
 

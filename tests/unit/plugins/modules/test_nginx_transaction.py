@@ -185,8 +185,8 @@ def test_removed_files_and_new_directories(proxy):
     assert result['failed'] is False, result
     assert not extra.exists()
     assert stat.S_IMODE(tls_dir.stat().st_mode) == 0o700
-    assert {entry['path']: entry['state'] for entry in result['files']} == {str(tls_dir / 'cert.pem'): 'created',
-                                                                          str(extra): 'removed'}
+    states = {entry['path']: entry['state'] for entry in result['files']}
+    assert states == {str(tls_dir / 'cert.pem'): 'created', str(extra): 'removed'}
 
 
 def test_a_removed_symbolic_link_comes_back_as_the_same_link(proxy):
@@ -531,4 +531,3 @@ def test_bad_arguments_are_refused_before_anything_changes(tmp_path, args, messa
     result = run_module(nginx_transaction.main, dict(args, state_dir=str(tmp_path / 'state')))
     assert result['failed'] is True and message in result['msg'], result
     assert not (tmp_path / 'state').exists()
-
