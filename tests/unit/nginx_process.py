@@ -123,17 +123,22 @@ class Nginx(object):
 
     def get(self, path='/'):
         """``(status, body)`` of ``GET path`` on a new connection."""
-        request = ('GET %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n' % path).encode('ascii')
-        chunks = []
-        with socket.create_connection((LOOPBACK, self.port), timeout=HTTP_TIMEOUT) as sock:
-            sock.sendall(request)
-            while True:
-                data = sock.recv(65536)
-                if not data:
-                    break
-                chunks.append(data)
-        head, _sep, body = b''.join(chunks).partition(b'\r\n\r\n')
-        return int(head.split()[1]), body
+        return http_get(self.port, path)
+
+
+def http_get(port, path='/'):
+    """``(status, body)`` of ``GET path`` to 127.0.0.1:``port`` on a new connection."""
+    request = ('GET %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n' % path).encode('ascii')
+    chunks = []
+    with socket.create_connection((LOOPBACK, port), timeout=HTTP_TIMEOUT) as sock:
+        sock.sendall(request)
+        while True:
+            data = sock.recv(65536)
+            if not data:
+                break
+            chunks.append(data)
+    head, _sep, body = b''.join(chunks).partition(b'\r\n\r\n')
+    return int(head.split()[1]), body
 
 
 def children_of(ppid):

@@ -27,7 +27,7 @@ import pytest
 
 from ansible_collections.websocket.nginx.plugins.modules import nginx_transaction
 from ansible_collections.websocket.nginx.tests.unit.helpers import LOOPBACK, free_closed_port, run_module
-from ansible_collections.websocket.nginx.tests.unit.nginx_process import HTTP_TIMEOUT, NGINX, Nginx
+from ansible_collections.websocket.nginx.tests.unit.nginx_process import NGINX, Nginx, http_get
 
 pytestmark = [
     pytest.mark.skipif(not sys.platform.startswith('linux'), reason='the reload reads /proc (Linux only)'),
@@ -54,20 +54,6 @@ def site(port, body, echo_port, extra=''):
         '}',
         '',
     ])
-
-
-def http_get(port, path='/'):
-    request = ('GET %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n' % path).encode('ascii')
-    chunks = []
-    with socket.create_connection((LOOPBACK, port), timeout=HTTP_TIMEOUT) as sock:
-        sock.sendall(request)
-        while True:
-            data = sock.recv(65536)
-            if not data:
-                break
-            chunks.append(data)
-    head, _sep, body = b''.join(chunks).partition(b'\r\n\r\n')
-    return int(head.split()[1]), body
 
 
 class Proxy(object):
