@@ -50,6 +50,13 @@ options:
     type: list
     elements: path
     default: []
+  packages:
+    description:
+      - Debian packages whose installed version is returned in RV(packages) (C(dpkg-query), no shell), so that a role
+        skips apt when what it needs is installed.
+    type: list
+    elements: str
+    default: []
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:
@@ -122,6 +129,11 @@ certificate_sha1:
   returned: when O(certificates) is not empty
   type: dict
   sample: {"/etc/ssl/certs/chat.pem": "2aae6c35c94fcfb415dbe95f408b9ce91ee846ed"}
+packages:
+  description: Each package of O(packages) and its installed version; null when it is not installed.
+  returned: when O(packages) is not empty
+  type: dict
+  sample: {"nginx": "1.22.1-9+deb12u3", "python3-websockets": null}
 """
 
 import hashlib
@@ -136,6 +148,8 @@ PROC_LIMITS = '/proc/1/limits'
 CPU_ONLINE = '/sys/devices/system/cpu/online'
 OS_RELEASE = '/etc/os-release'
 CHUNK = 65536
+# Debian policy: lower case letters, digits, + - . ; at least two characters, starting alphanumeric.
+PACKAGE_NAME = re.compile(r'[a-z0-9][a-z0-9+.-]+')
 
 
 def parse_proc_limits(text):
@@ -196,6 +210,23 @@ def nginx_build(module, binary):
     return {'installed': True, 'rc': rc, 'output': err + out}
 
 
+def installed_versions(module, names):
+    """``{name: version}`` of the Debian packages ``names``; None for one that is not installed (or no dpkg)."""
+    versions = dict((name, None) for name in names)
+    dpkg_query = module.get_bin_path('dpkg-query')
+    if dpkg_query is None:
+        return versions
+    # One line per package dpkg knows; unknown names only go to stderr (rc 1), which is fine.
+    rc, out, err = module.run_command([dpkg_query, '--show', '--showformat=${Package}\t${db:Status-Status}\t${Version}\n']
+                                      + list(names), check_rc=False)
+    del rc, err
+    for line in out.splitlines():
+        fields = line.split('\t')
+        if len(fields) == 3 and fields[0] in versions and fields[1] == 'installed':
+            versions[fields[0]] = fields[2]
+    return versions
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -204,6 +235,7 @@ def main():
             os_release=dict(type='bool', default=False),
             nginx_binary=dict(type='path'),
             certificates=dict(type='list', elements='path', default=[]),
+            packages=dict(type='list', elements='str', default=[]),
         ),
         supports_check_mode=True,
     )
@@ -223,6 +255,11 @@ def main():
         result['nginx'] = nginx_build(module, params['nginx_binary'])
     if params['certificates']:
         result['certificate_sha1'] = {path: sha1_of(path) for path in params['certificates']}
+    if params['packages']:
+        bad = [name for name in params['packages'] if not PACKAGE_NAME.fullmatch(name)]
+        if bad:
+            module.fail_json(msg='packages must be Debian package names, got %s' % ', '.join(repr(name) for name in bad))
+        result['packages'] = installed_versions(module, params['packages'])
     module.exit_json(**result)
 
 

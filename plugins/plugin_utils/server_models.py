@@ -22,6 +22,8 @@ from ansible_collections.websocket.nginx.plugins.plugin_utils import nginx_value
 from ansible_collections.websocket.nginx.plugins.plugin_utils.role_spec import Problems, validate_role_variables
 
 DEBIAN_PACKAGE = re.compile(r'[a-z0-9][a-z0-9+.-]+')
+# What the echo backend runs on (Debian's packages).
+ECHO_BACKEND_PACKAGES = ('python3', 'python3-websockets')
 SYSTEM_USER = re.compile(r'[a-z_][a-z0-9_-]{0,31}')
 HEADER_TEXT = re.compile(r'[!-~]([ -~]*[!-~])?')
 URL_PATH = re.compile(r'/[!-~]*')
@@ -259,6 +261,7 @@ class EchoBackendConfig:
     service_state: str
     apt_cache_valid_time: int
     health_url: str
+    packages: list
     # A port below 1024 needs CAP_NET_BIND_SERVICE for the unprivileged user.
     privileged_port: bool
 
@@ -312,5 +315,6 @@ def build_echo_backend(variables, hard_nofile_limit):
         service_enabled=p['echo_backend_service_enabled'], service_state=p['echo_backend_service_state'],
         apt_cache_valid_time=p['echo_backend_apt_cache_valid_time'],
         health_url='http://%s%s' % (format_address(nv.local_host(bind_address), port), paths[0]),
+        packages=list(ECHO_BACKEND_PACKAGES),
         privileged_port=port < 1024,
     )

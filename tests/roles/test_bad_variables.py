@@ -31,9 +31,9 @@ GOOD_SITE = {
 }
 # The first task of each role after its variables were checked.
 FIRST_TASK_AFTER_VALIDATION = {
-    "nginx": "Record the nginx version installed before this run",
+    "nginx": "Write nginx.conf and remove the default site, tested with nginx -t",
     "websocket_proxy": "Check the upstreams, write the sites, test them, reload nginx and check through it",
-    "echo_backend": "Look for downloaded apt package indexes",
+    "echo_backend": "Create the websocket echo system group",
 }
 # The repository's ansible.cfg puts this checkout on the collections path (whatever the working
 # directory); a collections path from the caller's environment would win over it, so it is dropped.

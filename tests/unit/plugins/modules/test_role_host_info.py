@@ -226,3 +226,19 @@ def test_check_mode_reads_the_same_and_changes_nothing(tmp_path):
             for path in (certificate, binary)} == before
     assert checked == run(args)
     assert checked['changed'] is False and checked['certificate_sha1'] == {str(certificate): sha1(b'certificate')}
+
+
+@pytest.mark.skipif(not os.path.exists('/usr/bin/dpkg-query'), reason='needs dpkg-query (Debian)')
+def test_installed_package_versions_of_this_machine():
+    """dpkg itself is installed wherever dpkg-query is; a name no archive has is not."""
+    result = run_module(role_host_info.main, {'packages': ['dpkg', 'websocket-nginx-no-such-package']})
+    assert result['failed'] is False, result
+    version = result['packages']['dpkg']
+    assert version and version[0].isdigit(), result['packages']
+    assert result['packages']['websocket-nginx-no-such-package'] is None
+
+
+@pytest.mark.parametrize('name', ['', 'Nginx', 'nginx; rm -rf /', '-nginx', 'n'])
+def test_package_names_are_checked_before_dpkg_runs(name):
+    result = run_module(role_host_info.main, {'packages': ['dpkg', name]})
+    assert result['failed'] is True and 'packages must be Debian package names' in result['msg'], result

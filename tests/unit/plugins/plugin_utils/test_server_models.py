@@ -321,7 +321,7 @@ def test_echo_backend_defaults():
         'whoami_path': '/whoami', 'max_message_size': 16777216, 'ping_interval': 0, 'user': 'websocket-echo',
         'service_name': 'websocket-echo', 'install_dir': '/opt/websocket-echo', 'open_files_limit': 16384,
         'service_enabled': True, 'service_state': 'started', 'apt_cache_valid_time': 3600,
-        'health_url': 'http://127.0.0.1:8765/healthz', 'privileged_port': False,
+        'health_url': 'http://127.0.0.1:8765/healthz', 'privileged_port': False, 'packages': ['python3', 'python3-websockets'],
     }
 
 
