@@ -14,7 +14,7 @@ DEMO_PORT ?= 8080
 DEMO_TLS_PORT ?= 8443
 DEMO_PORTS := WSN_DEMO_PORT=$(DEMO_PORT) WSN_DEMO_TLS_PORT=$(DEMO_TLS_PORT)
 
-.PHONY: help setup venv docker test-tools demo demo-destroy test lint unit role-docs roles-check build-check sanity molecule bench clean
+.PHONY: help setup venv docker test-tools demo demo-destroy test lint unit role-docs roles-check build-check sanity molecule bench bench-versus clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -73,6 +73,9 @@ molecule: setup ## Full molecule test sequence of each scenario
 
 bench: setup ## Capacity benchmark, not part of make test (about 11 min): table + tests/output/bench/capacity.json
 	python tests/benchmarks/bench_capacity.py $(BENCH_ARGS)
+
+bench-versus: setup ## Our roles vs geerlingguy.nginx on the seed's job over SSH and docker, not part of make test (about 9 min): table + tests/output/bench/versus.json
+	python tests/benchmarks/bench_versus.py $(BENCH_VERSUS_ARGS)
 
 clean: ## Remove build output (not .venv)
 	rm -rf build tests/output
