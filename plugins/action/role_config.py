@@ -41,11 +41,15 @@ class ActionModule(ActionBase):
         Raises ModelError when the variables it depends on are invalid: nothing is asked of the host then.
         """
         if role == 'echo_backend':
-            return {'nofile_limit': True, 'packages': list(server_models.ECHO_BACKEND_PACKAGES)}
+            service = role_spec.validate_role_variables(role, variables)['echo_backend_service_name']
+            request = {'nofile_limit': True, 'packages': list(server_models.ECHO_BACKEND_PACKAGES)}
+            if server_models.SERVICE_NAME.fullmatch(service) and not service.endswith('.service'):
+                request['services'] = [service]  # else the model refuses the name
+            return request
         if role == 'nginx':
             params = role_spec.validate_role_variables(role, variables)
             binary = params['nginx_binary']
-            request = {'nofile_limit': True, 'cpus': True}
+            request = {'nofile_limit': True, 'cpus': True, 'services': ['nginx']}
             if server_models.DEBIAN_PACKAGE.fullmatch(params['nginx_package_name']):
                 request['packages'] = [params['nginx_package_name']]  # else the model refuses the name
             if _absolute_path(binary):
@@ -119,8 +123,8 @@ def _absolute_path(value):
 
 def _host_summary(host):
     """What was read from the host, for the result (the model holds what it uses)."""
-    summary = {key: host[key] for key in ('hard_nofile_limit', 'cpus', 'os_version_id', 'certificate_sha1', 'packages')
-               if key in host}
+    summary = {key: host[key] for key in ('hard_nofile_limit', 'cpus', 'os_version_id', 'certificate_sha1', 'packages',
+                                          'services') if key in host}
     if 'nginx' in host:
         nginx, openssl = nginx_values.parse_nginx_build(host['nginx']['output'])
         summary['nginx'] = {'installed': host['nginx']['installed'],

@@ -57,6 +57,13 @@ options:
     type: list
     elements: str
     default: []
+  services:
+    description:
+      - systemd services (unit names without C(.service)) whose state is returned in RV(services) (C(systemctl show), no
+        shell), so that a role leaves alone a service that already runs as it should.
+    type: list
+    elements: str
+    default: []
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:
@@ -134,6 +141,14 @@ packages:
   returned: when O(packages) is not empty
   type: dict
   sample: {"nginx": "1.22.1-9+deb12u3", "python3-websockets": null}
+services:
+  description:
+    - Each service of O(services) with its C(load) state (V(loaded), V(not-found), ...), whether it is C(active)
+      (V(active), V(inactive), V(failed), ...) and C(enabled) (V(enabled), V(disabled), ..., null when systemd has no
+      unit file for it); null for each when systemd does not run.
+  returned: when O(services) is not empty
+  type: dict
+  sample: {"nginx": {"load": "loaded", "active": "active", "enabled": "enabled"}}
 """
 
 import hashlib
@@ -150,6 +165,7 @@ OS_RELEASE = '/etc/os-release'
 CHUNK = 65536
 # Debian policy: lower case letters, digits, + - . ; at least two characters, starting alphanumeric.
 PACKAGE_NAME = re.compile(r'[a-z0-9][a-z0-9+.-]+')
+SERVICE_NAME = re.compile(r'[A-Za-z0-9:_.@-]+')
 
 
 def parse_proc_limits(text):
@@ -227,6 +243,33 @@ def installed_versions(module, names):
     return versions
 
 
+def service_states(module, names):
+    """``{name: {load, active, enabled}}`` of systemd units (systemctl show), None for each without systemd."""
+    states = dict((name, None) for name in names)
+    systemctl = module.get_bin_path('systemctl')
+    if systemctl is None:
+        return states
+    rc, out, err = module.run_command([systemctl, 'show', '--property=Id,LoadState,ActiveState,UnitFileState', '--']
+                                      + ['%s.service' % name for name in names], check_rc=False)
+    del err
+    if rc != 0:
+        return states  # no running systemd (a plain container): the roles then ask systemd themselves
+    return parse_systemctl_show(out, names)
+
+
+def parse_systemctl_show(text, names):
+    """The output of ``systemctl show --property=Id,LoadState,ActiveState,UnitFileState NAME.service ...``:
+    one block of KEY=value lines per unit, separated by an empty line, matched to ``names`` by their Id."""
+    states = dict((name, None) for name in names)
+    for block in text.strip().split('\n\n'):
+        fields = dict(line.split('=', 1) for line in block.splitlines() if '=' in line)
+        name = fields.get('Id', '')[:-len('.service')] if fields.get('Id', '').endswith('.service') else None
+        if name in states:
+            states[name] = {'load': fields.get('LoadState'), 'active': fields.get('ActiveState'),
+                            'enabled': fields.get('UnitFileState') or None}
+    return states
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -236,6 +279,7 @@ def main():
             nginx_binary=dict(type='path'),
             certificates=dict(type='list', elements='path', default=[]),
             packages=dict(type='list', elements='str', default=[]),
+            services=dict(type='list', elements='str', default=[]),
         ),
         supports_check_mode=True,
     )
@@ -260,6 +304,12 @@ def main():
         if bad:
             module.fail_json(msg='packages must be Debian package names, got %s' % ', '.join(repr(name) for name in bad))
         result['packages'] = installed_versions(module, params['packages'])
+    if params['services']:
+        bad = [name for name in params['services'] if not SERVICE_NAME.fullmatch(name) or name.startswith('-')]
+        if bad:
+            module.fail_json(msg='services must be systemd unit names without .service, got %s'
+                                 % ', '.join(repr(name) for name in bad))
+        result['services'] = service_states(module, params['services'])
     module.exit_json(**result)
 
 

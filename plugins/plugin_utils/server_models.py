@@ -22,6 +22,8 @@ from ansible_collections.websocket.nginx.plugins.plugin_utils import nginx_value
 from ansible_collections.websocket.nginx.plugins.plugin_utils.role_spec import Problems, validate_role_variables
 
 DEBIAN_PACKAGE = re.compile(r'[a-z0-9][a-z0-9+.-]+')
+# A systemd unit name without its ".service" suffix.
+SERVICE_NAME = re.compile(r'[A-Za-z0-9_.:-]+')
 # What the echo backend runs on (Debian's packages).
 ECHO_BACKEND_PACKAGES = ('python3', 'python3-websockets')
 SYSTEM_USER = re.compile(r'[a-z_][a-z0-9_-]{0,31}')
@@ -295,7 +297,7 @@ def build_echo_backend(variables, hard_nofile_limit):
         problems.add('', 'echo_backend_user must be a system user name (lower case letters, digits, "_" and "-", at '
                          'most 32 characters), got %s' % nv.show(p['echo_backend_user']))
     service = p['echo_backend_service_name']
-    if not re.fullmatch(r'[A-Za-z0-9_.:-]+', service) or service.endswith('.service'):
+    if not SERVICE_NAME.fullmatch(service) or service.endswith('.service'):
         problems.add('', 'echo_backend_service_name must be a systemd unit name without the ".service" suffix, got %s'
                      % nv.show(service))
     check('', nv.check_int, p['echo_backend_max_message_size'], 'echo_backend_max_message_size', 1)

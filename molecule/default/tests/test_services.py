@@ -74,6 +74,9 @@ def test_package_upgrade_restarts_nginx_and_nothing_else_does(proxy, container):
     assert again.returncode == 0, again.stdout + again.stderr
     assert "RUNNING HANDLER" not in again.stdout
     assert container.file("/run/nginx.pid").content_string.strip() == master
+    # role_config found nginx running and enabled (systemctl show, in its one host call): no call to start it.
+    start = again.stdout.split("TASK [websocket.nginx.nginx : Enable and start nginx]")
+    assert len(start) == 2 and start[1].lstrip("* \n").startswith(f"skipping: [{proxy}]"), again.stdout
 
 
 def test_changes_in_both_roles_reload_nginx_once(proxy, container):

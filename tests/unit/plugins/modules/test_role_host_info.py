@@ -242,3 +242,46 @@ def test_installed_package_versions_of_this_machine():
 def test_package_names_are_checked_before_dpkg_runs(name):
     result = run_module(role_host_info.main, {'packages': ['dpkg', name]})
     assert result['failed'] is True and 'packages must be Debian package names' in result['msg'], result
+
+
+def systemd_runs():
+    return os.path.isdir('/run/systemd/system')
+
+
+def test_service_states_of_this_machine():
+    """Under systemd, a unit that exists nowhere is not-found; without systemd (a plain container, CI's
+    machine may be one) each service is None and the roles ask systemd themselves."""
+    result = run_module(role_host_info.main, {'services': ['websocket-nginx-no-such-unit']})
+    assert result['failed'] is False, result
+    state = result['services']['websocket-nginx-no-such-unit']
+    if systemd_runs():
+        assert state['load'] == 'not-found' and state['active'] == 'inactive', state
+    else:
+        assert state is None
+
+
+@pytest.mark.parametrize('name', ['', '-nginx', 'nginx service', 'nginx;reboot'])
+def test_service_names_are_checked_before_systemctl_runs(name):
+    result = run_module(role_host_info.main, {'services': [name]})
+    assert result['failed'] is True and 'services must be systemd unit names' in result['msg'], result
+
+
+SYSTEMCTL_SHOW = '''Id=nginx.service
+LoadState=loaded
+ActiveState=active
+UnitFileState=enabled
+
+Id=websocket-echo.service
+LoadState=not-found
+ActiveState=inactive
+UnitFileState=
+'''
+
+
+def test_systemctl_show_is_read_block_by_block():
+    """What systemctl 252 (Debian 12) prints for a running enabled unit and a missing one."""
+    assert role_host_info.parse_systemctl_show(SYSTEMCTL_SHOW, ['nginx', 'websocket-echo', 'other']) == {
+        'nginx': {'load': 'loaded', 'active': 'active', 'enabled': 'enabled'},
+        'websocket-echo': {'load': 'not-found', 'active': 'inactive', 'enabled': None},
+        'other': None,
+    }
