@@ -54,13 +54,13 @@ lint: venv ## ansible-lint, antsibull-docs, changelog fragments and CHANGELOG.md
 	diff -u CHANGELOG.md "$$tmp" || { echo "CHANGELOG.md is stale: run antsibull-changelog generate" >&2; exit 1; }
 
 unit: venv ## Module unit tests against real servers on loopback; the changelog fragment check
-	python -m pytest -p no:cacheprovider tests/unit tests/tooling
+	python -m pytest -p no:cacheprovider -n 2 tests/unit tests/tooling
 
 role-docs: venv ## Rewrite the "Role variables" section of each role README from its argument spec
 	python scripts/role_readmes.py
 
 roles-check: venv ## Every invalid role variable stops the play with its own message
-	python -m pytest -p no:cacheprovider tests/roles
+	python -m pytest -p no:cacheprovider -n 2 tests/roles
 
 build-check: venv ## Build the collection tarball and use it by FQCN from an empty path
 	python -m pytest -p no:cacheprovider tests/build
