@@ -73,7 +73,7 @@ class ActionModule(ActionBase):
         args.update(files=files, private_files=private_files)
         if not args.get('transaction_id'):
             args['transaction_id'] = play_id(self._task)
-        # An empty dict would be taken for "not given" by the module's defaults; drop what the module fills itself.
+        # Unset options (None after validation) are left to the module's own defaults.
         args = dict((key, value) for key, value in args.items() if value is not None)
         result.update(self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars))
         return result

@@ -43,12 +43,11 @@ import subprocess
 import tempfile
 import time
 
-from concurrent.futures import ThreadPoolExecutor
-
 from ansible.module_utils.common.text.converters import to_bytes, to_text
 
 from ansible_collections.websocket.nginx.plugins.module_utils.nginx_reload import ReloadError, reload_and_wait
 from ansible_collections.websocket.nginx.plugins.module_utils.websocket_client import (
+    check_all,
     make_ssl_context,
     parse_server_spec,
     run_check,
@@ -301,7 +300,7 @@ class Journal(object):
         return None
 
     def keep(self, path):
-        """Save the current version of ``path`` (once per transaction) before it changes."""
+        """Save the current version of ``path`` (once per transaction) before it changes; ``save()`` records it."""
         if self.entry(path) is not None:
             return
         current = read_state(path)
@@ -314,11 +313,10 @@ class Journal(object):
             write_atomic(saved, data, 0o600, os.getuid(), os.getgid())
             item.update(saved=saved, mode=mode, uid=uid, gid=gid)
         self.data['files'].append(item)
-        self.save()
 
     def created_directory(self, path):
+        """Record a directory this transaction made (removed on rollback when empty); ``save()`` records it."""
         self.data['directories'].append(path)
-        self.save()
 
     def saved_data(self, item):
         with open(item['saved'], 'rb') as handle:
@@ -345,7 +343,6 @@ class Journal(object):
         if errors:
             raise RestoreError('putting back the previous files failed (%s); their saved copies stay in %s, listed in %s'
                                % ('; '.join(errors), self.saved_dir, self.path))
-        return [item['path'] for item in self.data['files']]
 
     def finish(self):
         """Delete the journal, then the saved copies."""
@@ -461,24 +458,19 @@ def _rewrite(path, prefixes):
             handle.write(new)
 
 
-_ssl_contexts = {}
-
-
-def _ssl_context(validate_certs, ca_path):
-    key = (bool(validate_certs), ca_path)
-    if key not in _ssl_contexts:
-        _ssl_contexts[key] = make_ssl_context(validate_certs, ca_path)
-    return _ssl_contexts[key]
-
-
-def _probe(target):
+def _probe(target, ssl_contexts):
+    """Check one server as its check says; the SSL context is made once per (validate_certs, ca_path)."""
     check = target['check']
-    try:
-        context = _ssl_context(check.get('validate_certs', True), check.get('ca_path')) if target['tls'] else None
-    except (OSError, ValueError) as exc:
-        return dict(healthy=False, stage='tls', status=None, error="cannot load CA certificates from ca_path '%s': %s"
-                    % (check.get('ca_path'), _os_error(exc) if isinstance(exc, OSError) else exc), latency_ms=None,
-                    subprotocol=None)
+    context = None
+    if target['tls']:
+        key = (bool(check.get('validate_certs', True)), check.get('ca_path'))
+        try:
+            if key not in ssl_contexts:
+                ssl_contexts[key] = make_ssl_context(*key)
+            context = ssl_contexts[key]
+        except (OSError, ValueError) as exc:
+            return dict(healthy=False, stage='tls', status=None, error="cannot load CA certificates from ca_path '%s': %s"
+                        % (key[1], _os_error(exc) if isinstance(exc, OSError) else exc), latency_ms=None, subprotocol=None)
     return run_check(target['host'], target['port'], check=check.get('check', 'websocket'), tls=target['tls'],
                      path=target['path'], timeout=float(check.get('timeout', 5)),
                      expected_status=tuple(check.get('expected_status') or (200,)), host_header=check.get('host_header'),
@@ -498,10 +490,8 @@ def run_checks(checks):
             targets.append(target)
             servers.append(target)
         results.append(servers)
-    if targets:
-        with ThreadPoolExecutor(max_workers=min(MAX_CHECK_WORKERS, len(targets))) as pool:
-            for target, outcome in zip(targets, pool.map(_probe, targets)):
-                target.update(outcome)
+    ssl_contexts = {}
+    check_all(targets, lambda target: _probe(target, ssl_contexts), MAX_CHECK_WORKERS)
     reports = []
     for check, servers in zip(checks, results):
         report = dict((key, value) for key, value in check.items() if key != 'servers')
@@ -591,28 +581,31 @@ class Transaction(object):
                                  % (data.get('started'), len(data['files']), self.journal.saved_dir))
             return False
         try:
-            self.journal.restore()
+            self._put_back(data.get('state') == LOADED, 'putting back an interrupted change transaction')
         except RestoreError as exc:
             self._fail('an interrupted change transaction (started %s) was found and %s. Nothing else was done'
                        % (data.get('started'), exc))
-        accepted, output = nginx_test(self.nginx_binary, self.nginx_config) if self._nginx_installed() else (True, '')
-        if not accepted:
-            self._fail('an interrupted change transaction (started %s) was found and its saved copies were put back, but '
-                       'nginx -t refuses them: %s. Nothing else was done' % (data.get('started'), output))
-        if data.get('state') == LOADED:
-            self._reload_restored('putting back an interrupted change transaction')
-            recovered['reloaded'] = True
+        recovered['reloaded'] = data.get('state') == LOADED
         self.journal.finish()
         self.warnings.append('an interrupted change transaction (started %s, %s) was found: the previous version of its %d '
                              'files was put back before this run (%s)'
                              % (data.get('started'), data.get('state'), len(data['files']), ', '.join(recovered['files'])))
         return False
 
-    def _reload_restored(self, why):
-        try:
-            reload_and_wait(self.pid_file, self.reload_timeout, self.service, run_command=self.run_command)
-        except ReloadError as exc:
-            raise RestoreError('nginx did not reload the previous files when %s: %s' % (why, exc.msg))
+    def _put_back(self, loaded, why):
+        """Every file of the journal back, accepted by nginx -t and, when nginx may have loaded the candidate,
+        reloaded; raise RestoreError (the saved copies stay) when any of that fails."""
+        self.journal.restore()
+        if self._nginx_installed():
+            accepted, output = nginx_test(self.nginx_binary, self.nginx_config)
+            if not accepted:
+                raise RestoreError('the previous files are back but nginx -t refuses them (%s); their saved copies stay '
+                                   'in %s' % (output, self.journal.saved_dir))
+        if loaded:
+            try:
+                reload_and_wait(self.pid_file, self.reload_timeout, self.service, run_command=self.run_command)
+            except ReloadError as exc:
+                raise RestoreError('nginx did not reload the previous files when %s: %s' % (why, exc.msg))
 
     # -- 2. upstream checks ---------------------------------------------------
     def _check_upstreams(self):
@@ -632,7 +625,7 @@ class Transaction(object):
             self._fail('The upstream check before the change failed, so nothing was changed: %s' % '; '.join(refused))
 
     # -- 3. what changes ------------------------------------------------------
-    def _current(self, path, adopted):
+    def _current(self, path):
         """The file as it is now: (data, mode, uid, gid) or None. In check mode, an interrupted
         transaction's file counts as its saved copy (what a real run puts back first)."""
         if self.check_mode and self.result['recovered'] and self.journal.data:
@@ -645,15 +638,15 @@ class Transaction(object):
                 return self.journal.saved_data(item), item['mode'], item['uid'], item['gid']
         return read_state(path)
 
-    def _plan(self, adopted):
+    def _plan(self):
         """``[(path, wanted or None for removal, current)]`` of the files that change."""
         changes = []
         for wanted in self.files:
-            current = self._current(wanted.path, adopted)
+            current = self._current(wanted.path)
             if current is None or isinstance(current, Link) or current != (wanted.data, wanted.mode, wanted.uid, wanted.gid):
                 changes.append((wanted.path, wanted, current))
         for path in self.remove:
-            current = self._current(path, adopted)
+            current = self._current(path)
             if current is not None:
                 changes.append((path, None, current))
         return changes
@@ -694,8 +687,10 @@ class Transaction(object):
                 uid, gid = _ids(directory.get('owner', 'root'), directory.get('group', 'root'))
                 os.chown(path, uid, gid)
                 self.journal.created_directory(path)
-        for path, wanted, _current in changes:
+        for path, _wanted, _current in changes:
             self.journal.keep(path)
+        # Written (fsync) once every previous version is saved, and before any live file changes.
+        self.journal.save()
         remove_leftover_temp_files(sorted(set(os.path.dirname(path) for path, _w, _c in changes)))
         for path, wanted, _current in changes:
             if wanted is None:
@@ -707,21 +702,11 @@ class Transaction(object):
     def _roll_back(self, loaded, why):
         """Put every file back; when nginx may have loaded the candidate, reload the previous files.
 
-        Returns what serves now; raises TransactionError (saved copies kept) when that fails.
+        Raises TransactionError (the saved copies kept) when that fails.
         """
-        def restore():
-            if self.journal.data is None:
-                return  # the journal could not even be started: nothing changed
-            self.journal.restore()
-            if self._nginx_installed():
-                accepted, output = nginx_test(self.nginx_binary, self.nginx_config)
-                if not accepted:
-                    raise RestoreError('the previous files are back but nginx -t refuses them (%s); their saved copies stay '
-                                       'in %s' % (output, self.journal.saved_dir))
-            if loaded:
-                self._reload_restored('putting the previous files back')
         try:
-            self._timed('rollback', restore)
+            if self.journal.data is not None:  # else the journal could not even be started: nothing changed
+                self._timed('rollback', self._put_back, loaded, 'putting the previous files back')
         except RestoreError as exc:
             self._fail('%s %s' % (why, exc))
         self.result['rolled_back'] = True
@@ -750,7 +735,7 @@ class Transaction(object):
         adopted = self._timed('recover', self._recover_or_adopt)
         if self.upstream_checks:
             self._timed('upstream_checks', self._check_upstreams)
-        changes = self._plan(adopted)
+        changes = self._plan()
         self._report_files(changes)
         pending = adopted and bool(self.journal.data['files'])
         self.result['changed'] = bool(changes) or pending

@@ -29,6 +29,8 @@ import ssl
 import struct
 import time
 
+from concurrent.futures import ThreadPoolExecutor
+
 WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11'
 
 STAGE_CONNECT = 'connect'
@@ -677,3 +679,13 @@ def run_check(host, port, check='websocket', tls=False, path='/', timeout=5.0, e
             conn.close()
     result['latency_ms'] = round((clock() - started) * 1000.0, 3)
     return result
+
+
+def check_all(targets, probe, max_workers):
+    """Run ``probe(target)`` for every target at once (at most ``max_workers`` threads) and update each
+    target with the dict it returns. Probes are bounded by their own deadlines."""
+    if not targets:
+        return
+    with ThreadPoolExecutor(max_workers=min(max_workers, len(targets))) as pool:
+        for target, result in zip(targets, pool.map(probe, targets)):
+            target.update(result)

@@ -543,15 +543,15 @@ def main():
         rollback_on_failed_check=params['rollback_on_failed_check'], state_dir=params['state_dir'],
         transaction_id=params['transaction_id'], check_mode=module.check_mode, diff=module._diff,
         run_command=module.run_command)
+    failure = None
     try:
         result = transaction.run()
     except TransactionError as exc:
-        result = exc.result
-        for warning in result.pop('warnings', []):
-            module.warn(warning)
-        module.fail_json(msg=exc.msg, **result)
+        result, failure = exc.result, exc.msg
     for warning in result.pop('warnings', []):
         module.warn(warning)
+    if failure is not None:
+        module.fail_json(msg=failure, **result)
     module.exit_json(**result)
 
 

@@ -350,14 +350,13 @@ import math
 import re
 import ssl
 
-from concurrent.futures import ThreadPoolExecutor
-
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_text
 from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.websocket.nginx.plugins.module_utils.nginx_config import find_upstreams, upstream_servers
 from ansible_collections.websocket.nginx.plugins.module_utils.websocket_client import (
+    check_all,
     HTTP_TOKEN,
     format_address,
     is_request_path,
@@ -532,10 +531,7 @@ def check_targets(targets, params, ssl_context):
             ssl_context=ssl_context,
         )
 
-    workers = min(params['max_workers'], len(to_check))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        for target, result in zip(to_check, pool.map(probe, to_check)):
-            target.update(result)
+    check_all(to_check, probe, params['max_workers'])
 
 
 def validate(params):
