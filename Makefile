@@ -65,8 +65,8 @@ roles-check: venv ## Every invalid role variable stops the play with its own mes
 build-check: venv ## Build the collection tarball and use it by FQCN from an empty path
 	python -m pytest -p no:cacheprovider tests/build
 
-sanity: venv ## ansible-test sanity and units from ansible_collections/websocket/nginx
-	scripts/ansible-test.sh
+sanity: venv ## ansible-test sanity from ansible_collections/websocket/nginx (make unit runs the unit tests)
+	scripts/ansible-test.sh sanity
 
 molecule: setup ## Full molecule test sequence of each scenario
 	for scenario in $(MOLECULE_SCENARIOS); do molecule test -s $$scenario; done

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import base64
 
-from ansible.errors import AnsibleActionFail, AnsibleError
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
-from ansible.plugins.loader import lookup_loader
 
 from ansible_collections.websocket.nginx.plugins.modules.nginx_transaction import ARGUMENT_SPEC
+from ansible_collections.websocket.nginx.plugins.plugin_utils.controller_files import read_copy, render_template
 
 MODULE = 'websocket.nginx.nginx_transaction'
 
@@ -34,27 +33,6 @@ class ActionModule(ActionBase):
 
     TRANSFERS_FILES = False
 
-    def render(self, item, task_vars):
-        """The text ansible.builtin.template would write: the template lookup renders with the same search
-        path (the role's or playbook's templates/), ansible_managed and every variable."""
-        variables = dict(task_vars)
-        variables.update(item['vars'] or {})
-        lookup = lookup_loader.get('ansible.builtin.template', loader=self._loader, templar=self._templar)
-        try:
-            rendered = lookup.run([item['src']], variables=variables)[0]
-        except AnsibleError as exc:
-            raise AnsibleActionFail('cannot render the template %s for %s: %s' % (item['src'], item['dest'], to_text(exc)))
-        return to_text(rendered)
-
-    def read_copy(self, item):
-        try:
-            source = self._find_needle('files', item['src'])
-            real = self._loader.get_real_file(source, decrypt=True)
-            with open(real, 'rb') as handle:
-                return handle.read()
-        except (AnsibleError, OSError) as exc:
-            raise AnsibleActionFail('cannot read %s on the controller for %s: %s' % (item['src'], item['dest'], to_text(exc)))
-
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
         result = super().run(tmp, task_vars)
@@ -63,10 +41,10 @@ class ActionModule(ActionBase):
         files = list(args.pop('files'))
         private_files = list(args.pop('private_files'))
         for item in args.pop('templates'):
-            files.append(dict(path=item['dest'], content=self.render(item, task_vars), mode=item['mode'],
+            files.append(dict(path=item['dest'], content=render_template(self, item, task_vars), mode=item['mode'],
                               owner=item['owner'], group=item['group']))
         for item in args.pop('copies'):
-            data = self.read_copy(item)
+            data = read_copy(self, item)
             entry = dict(path=item['dest'], content_base64=to_text(base64.b64encode(data)), owner=item['owner'],
                          group=item['group'], mode=item['mode'] or ('0600' if item['private'] else '0644'))
             (private_files if item['private'] else files).append(entry)

@@ -41,11 +41,8 @@ class ActionModule(ActionBase):
         Raises ModelError when the variables it depends on are invalid: nothing is asked of the host then.
         """
         if role == 'echo_backend':
-            service = role_spec.validate_role_variables(role, variables)['echo_backend_service_name']
-            request = {'nofile_limit': True, 'packages': list(server_models.ECHO_BACKEND_PACKAGES)}
-            if server_models.SERVICE_NAME.fullmatch(service) and not service.endswith('.service'):
-                request['services'] = [service]  # else the model refuses the name
-            return request
+            # websocket.nginx.app_service reads the service's state itself.
+            return {'nofile_limit': True, 'packages': list(server_models.ECHO_BACKEND_PACKAGES)}
         if role == 'nginx':
             params = role_spec.validate_role_variables(role, variables)
             binary = params['nginx_binary']

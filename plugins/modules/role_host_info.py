@@ -159,13 +159,14 @@ import stat
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
+from ansible_collections.websocket.nginx.plugins.module_utils.systemd_units import SERVICE_NAME, service_states
+
 PROC_LIMITS = '/proc/1/limits'
 CPU_ONLINE = '/sys/devices/system/cpu/online'
 OS_RELEASE = '/etc/os-release'
 CHUNK = 65536
 # Debian policy: lower case letters, digits, + - . ; at least two characters, starting alphanumeric.
 PACKAGE_NAME = re.compile(r'[a-z0-9][a-z0-9+.-]+')
-SERVICE_NAME = re.compile(r'[A-Za-z0-9:_.@-]+')
 
 
 def parse_proc_limits(text):
@@ -243,33 +244,6 @@ def installed_versions(module, names):
     return versions
 
 
-def service_states(module, names):
-    """``{name: {load, active, enabled}}`` of systemd units (systemctl show), None for each without systemd."""
-    states = dict((name, None) for name in names)
-    systemctl = module.get_bin_path('systemctl')
-    if systemctl is None:
-        return states
-    rc, out, err = module.run_command([systemctl, 'show', '--property=Id,LoadState,ActiveState,UnitFileState', '--']
-                                      + ['%s.service' % name for name in names], check_rc=False)
-    del err
-    if rc != 0:
-        return states  # no running systemd (a plain container): the roles then ask systemd themselves
-    return parse_systemctl_show(out, names)
-
-
-def parse_systemctl_show(text, names):
-    """The output of ``systemctl show --property=Id,LoadState,ActiveState,UnitFileState NAME.service ...``:
-    one block of KEY=value lines per unit, separated by an empty line, matched to ``names`` by their Id."""
-    states = dict((name, None) for name in names)
-    for block in text.strip().split('\n\n'):
-        fields = dict(line.split('=', 1) for line in block.splitlines() if '=' in line)
-        name = fields.get('Id', '')[:-len('.service')] if fields.get('Id', '').endswith('.service') else None
-        if name in states:
-            states[name] = {'load': fields.get('LoadState'), 'active': fields.get('ActiveState'),
-                            'enabled': fields.get('UnitFileState') or None}
-    return states
-
-
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -305,7 +279,7 @@ def main():
             module.fail_json(msg='packages must be Debian package names, got %s' % ', '.join(repr(name) for name in bad))
         result['packages'] = installed_versions(module, params['packages'])
     if params['services']:
-        bad = [name for name in params['services'] if not SERVICE_NAME.fullmatch(name) or name.startswith('-')]
+        bad = [name for name in params['services'] if not SERVICE_NAME.fullmatch(name)]
         if bad:
             module.fail_json(msg='services must be systemd unit names without .service, got %s'
                                  % ', '.join(repr(name) for name in bad))

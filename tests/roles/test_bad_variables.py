@@ -33,7 +33,7 @@ GOOD_SITE = {
 FIRST_TASK_AFTER_VALIDATION = {
     "nginx": "Write nginx.conf and remove the default site, tested with nginx -t",
     "websocket_proxy": "Check the upstreams, write the sites, test them, reload nginx and check through it",
-    "echo_backend": "Create the websocket echo system group",
+    "echo_backend": "Install the echo server and its systemd unit, run it as asked and check its health URL",
 }
 # The repository's ansible.cfg puts this checkout on the collections path (whatever the working
 # directory); a collections path from the caller's environment would win over it, so it is dropped.

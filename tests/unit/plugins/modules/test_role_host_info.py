@@ -12,6 +12,7 @@ import stat
 
 import pytest
 
+from ansible_collections.websocket.nginx.plugins.module_utils import systemd_units
 from ansible_collections.websocket.nginx.plugins.modules import role_host_info
 from ansible_collections.websocket.nginx.tests.unit.helpers import run_module
 
@@ -280,7 +281,7 @@ UnitFileState=
 
 def test_systemctl_show_is_read_block_by_block():
     """What systemctl 252 (Debian 12) prints for a running enabled unit and a missing one."""
-    assert role_host_info.parse_systemctl_show(SYSTEMCTL_SHOW, ['nginx', 'websocket-echo', 'other']) == {
+    assert systemd_units.parse_systemctl_show(SYSTEMCTL_SHOW, ['nginx', 'websocket-echo', 'other']) == {
         'nginx': {'load': 'loaded', 'active': 'active', 'enabled': 'enabled'},
         'websocket-echo': {'load': 'not-found', 'active': 'inactive', 'enabled': None},
         'other': None,
