@@ -62,7 +62,7 @@ role-docs: venv ## Rewrite the "Role variables" section of each role README from
 roles-check: venv ## Every invalid role variable stops the play with its own message
 	python -m pytest -p no:cacheprovider -n 2 tests/roles
 
-build-check: venv ## Build the collection tarball and use it by FQCN from an empty path
+build-check: venv ## Build the collection tarball, run Galaxy's importer on it, use it by FQCN from an empty path
 	python -m pytest -p no:cacheprovider tests/build
 
 sanity: venv ## ansible-test sanity from ansible_collections/websocket/nginx (make unit runs the unit tests)

@@ -7,11 +7,10 @@ import socket
 import subprocess
 import sys
 import tarfile
-from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from build_support import REPO, run
 
 PLAYBOOK = """\
 - name: Use the installed collection by FQCN
@@ -41,21 +40,11 @@ PLAYBOOK = """\
 """
 
 
-def run(command, check_rc=True, **kwargs):
-    result = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False, **kwargs)
-    assert result.returncode == 0 or not check_rc, f"{command}\n{result.stdout}\n{result.stderr}"
-    return result
-
-
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory):
-    build_dir = tmp_path_factory.mktemp("build")
-    run(["ansible-galaxy", "collection", "build", "--output-path", str(build_dir), str(REPO)])
-    tarballs = list(build_dir.glob("websocket-nginx-*.tar.gz"))
-    assert len(tarballs) == 1
+def installed(tarball, tmp_path_factory):
     collections = tmp_path_factory.mktemp("collections")
-    run(["ansible-galaxy", "collection", "install", "--force", "--collections-path", str(collections), str(tarballs[0])])
-    return tarballs[0], collections
+    run(["ansible-galaxy", "collection", "install", "--force", "--collections-path", str(collections), str(tarball)])
+    return tarball, collections
 
 
 @pytest.fixture(scope="module")
