@@ -41,3 +41,14 @@ def test_argument_spec_is_a_fresh_copy():
     spec = role_spec.argument_spec('nginx')
     spec['nginx_user']['default'] = 'changed'
     assert role_spec.argument_spec('nginx')['nginx_user']['default'] == 'www-data'
+
+
+@pytest.mark.parametrize('role', role_spec.ROLES)
+def test_every_option_has_a_default_with_a_comment_and_no_default_is_undocumented(role):
+    """defaults/main.yml and the argument spec list the same variables; each default has a comment line above it."""
+    lines = (ROLES_DIR / role / 'defaults' / 'main.yml').read_text().splitlines()
+    defaults = yaml.safe_load('\n'.join(lines)) or {}
+    assert set(defaults) == set(role_spec.argument_spec(role))
+    for number, line in enumerate(lines):
+        if line and not line[0].isspace() and not line.startswith(('#', '---')):
+            assert number > 0 and lines[number - 1].startswith('#'), '%s: %s has no comment above it' % (role, line)
