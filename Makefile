@@ -54,7 +54,7 @@ lint: venv ## ansible-lint, antsibull-docs, changelog fragments and CHANGELOG.md
 	diff -u CHANGELOG.md "$$tmp" || { echo "CHANGELOG.md is stale: run antsibull-changelog generate" >&2; exit 1; }
 
 unit: venv ## Module unit tests against real servers on loopback; the changelog fragment check
-	python -m pytest -p no:cacheprovider -n 2 tests/unit tests/tooling
+	python -m pytest -p no:cacheprovider -n 2 tests/unit tests/tooling tests/demo
 
 role-docs: venv ## Rewrite the "Role variables" section of each role README from its argument spec
 	python scripts/role_readmes.py

@@ -10,7 +10,8 @@ const scheme = location.protocol === "https:" ? "wss:" : "ws:";
 // whole path on, so the demo's backends set echo_backend_whoami_path to /ws/whoami.
 const SOCKET_URL = `${scheme}//${location.host}/ws/whoami`;
 // A backend that does not say its name (another whoami path) would otherwise leave the
-// connection waiting: after this long it is "unnamed" and its echoes are still shown.
+// connection waiting: after this long it is "unnamed" and its echoes are still shown (a name
+// that comes later is still taken as its name).
 const NAME_TIMEOUT_MS = 3000;
 const UNNAMED = "(unnamed)";
 
@@ -104,12 +105,16 @@ function connect(number) {
     render();
   });
   conn.socket.addEventListener("message", (event) => {
-    if (conn.backend === null) {  // the whoami greeting: the backend's name
+    const text = typeof event.data === "string" ? event.data : "(binary message)";
+    // The whoami greeting (the backend's name) comes first, but may come after the page stopped
+    // waiting for it. An echo backend returns what it was sent, so on an unnamed connection
+    // that has had no echo yet, a message other than the oldest unanswered send is that name.
+    const late = conn.backend === UNNAMED && conn.echoes === 0 && text !== conn.sent[0];
+    if (conn.backend === null || late) {
       clearTimeout(conn.timer);
       conn.backend = String(event.data);
-      log([`#${number} connected to `, badge(conn.backend)]);
+      log([`#${number} connected to `, badge(conn.backend), late ? " (its name came late)" : ""]);
     } else {
-      const text = typeof event.data === "string" ? event.data : "(binary message)";
       const expected = conn.sent.shift();
       conn.echoes += 1;
       const item = log([`#${number} echo from `, badge(conn.backend), `: ${text}`], "echo");

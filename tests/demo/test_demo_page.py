@@ -1,0 +1,311 @@
+"""The demo page (molecule/shared/static) in Debian's headless Chromium, without containers.
+
+One Python ``websockets`` server on 127.0.0.1 stands in for nginx and the echo backends: plain GET
+requests get the static files, WebSockets on /ws/whoami get a scripted backend each (in the order
+they connect). A backend says its name first and then echoes, as the echo_backend role's service
+does; a held backend says its name only when the test releases it, after the page has stopped
+waiting for it and shows the connection as "(unnamed)"; a silent backend never says it.
+"""
+
+import asyncio
+import mimetypes
+import re
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from selenium import webdriver
+from selenium.common.exceptions import TimeoutException
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+from websockets.asyncio.server import serve
+from websockets.datastructures import Headers
+from websockets.http11 import Response
+from websockets.protocol import State
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+STATIC = REPO_ROOT / "molecule" / "shared" / "static"
+CHROMIUM = "/usr/bin/chromium"
+# Given to selenium, so that selenium-manager never runs (it would look for a driver online).
+CHROMEDRIVER = "/usr/bin/chromedriver"
+WHOAMI = "/ws/whoami"
+UNNAMED = "(unnamed)"
+# How long the page waits for a backend's name, read from the page so the test follows it.
+NAME_WAIT = int(re.search(r"NAME_TIMEOUT_MS = (\d+);", (STATIC / "app.js").read_text())[1]) / 1000
+WAIT = NAME_WAIT + 10  # the longest any wait_for below polls the page
+HOLD_LIMIT = 30  # a held backend never waits longer than this for its release
+STARTUP = 10  # seconds for the server thread to listen, and to stop
+
+# One consistent snapshot of what the page shows (innerText: the rendered text).
+SNAPSHOT = """
+const rows = (id) => [...document.querySelectorAll(`#${id} tr`)]
+  .map((tr) => [...tr.cells].map((cell) => cell.innerText.trim()));
+const texts = (selector) => [...document.querySelectorAll(selector)].map((node) => node.innerText);
+return {
+  summary: document.getElementById("summary").innerText,
+  connections: rows("connections"),
+  backends: rows("backends"),
+  log: texts("#log li"),
+  echoes: texts("#log li.echo"),
+  mismatches: texts("#log .mismatch"),
+  send: !document.getElementById("send").disabled,
+};
+"""
+ECHO_LINE = re.compile(r"#(\d+) echo from (\S+): (.*)$")
+
+
+@dataclass
+class Backend:
+    """What one WebSocket on /ws/whoami gets: its name first (None: never), then echoes."""
+
+    name: str | None
+    held: bool = False  # the name only once release() is called
+    _released: threading.Event = field(default_factory=threading.Event)
+
+    def release(self):
+        self._released.set()
+
+
+class DemoServer:
+    """The static files and /ws/whoami on one origin, served from a thread of its own."""
+
+    def __init__(self, static):
+        self.static = static.resolve()
+        self.backends = deque()  # scripted, taken in the order the WebSockets connect
+        self.port = None
+        self._loop = None
+        self._stop = None
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=asyncio.run, args=(self._main(),), daemon=True)
+
+    def start(self):
+        self._thread.start()
+        assert self._ready.wait(STARTUP), "the demo server did not start"
+        assert self.port, "the demo server did not listen"
+        return self
+
+    def stop(self):
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(STARTUP)
+        assert not self._thread.is_alive(), "the demo server did not stop"
+
+    async def _main(self):
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        try:
+            async with serve(self._echo, "127.0.0.1", 0, process_request=self._static) as server:
+                self.port = server.sockets[0].getsockname()[1]
+                self._ready.set()
+                await self._stop.wait()
+        finally:
+            self._ready.set()
+
+    def _static(self, connection, request):
+        """Plain GET requests: the page's files. None lets WebSocket handshakes through."""
+        if request.headers.get("Upgrade", "").lower() == "websocket":
+            return None if request.path == WHOAMI else connection.respond(404, "no WebSocket here\n")
+        path = request.path.split("?", 1)[0].lstrip("/") or "index.html"
+        file = (self.static / path).resolve()
+        if not file.is_relative_to(self.static) or not file.is_file():
+            return connection.respond(404, "not found\n")
+        body = file.read_bytes()
+        kind = "text/javascript" if file.suffix == ".js" else mimetypes.guess_type(file.name)[0] or "text/plain"
+        headers = Headers([("Content-Type", f"{kind}; charset=utf-8"), ("Content-Length", str(len(body))),
+                           ("Cache-Control", "no-store"), ("Connection", "close")])
+        return Response(200, "OK", headers, body)
+
+    async def _echo(self, websocket):
+        try:
+            backend = self.backends.popleft()
+        except IndexError:
+            await websocket.close(1013, "no backend scripted for this connection")
+            return
+        if backend.name is not None:
+            deadline = asyncio.get_running_loop().time() + HOLD_LIMIT
+            while backend.held and not backend._released.is_set():
+                if websocket.state is not State.OPEN or asyncio.get_running_loop().time() > deadline:
+                    await websocket.close(1011, "never released")
+                    return
+                await asyncio.sleep(0.02)
+            await websocket.send(backend.name)
+        async for message in websocket:
+            await websocket.send(message)
+
+
+@pytest.fixture(scope="module")
+def server():
+    demo = DemoServer(STATIC).start()
+    yield demo
+    demo.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    missing = [path for path in (CHROMIUM, CHROMEDRIVER) if not Path(path).is_file()]
+    if missing:
+        pytest.skip(f"{' and '.join(missing)} missing: make test-tools installs chromium and chromium-driver")
+    options = Options()
+    options.binary_location = CHROMIUM
+    for argument in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--no-proxy-server", "--window-size=1280,1000"):
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # the console, for failures
+    with pytest.MonkeyPatch.context() as env:
+        # Loopback only, whatever *_PROXY says: selenium's requests to chromedriver read them.
+        for name in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+            env.delenv(name, raising=False)
+        driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.fixture
+def page(server, browser):
+    """open(*backends): the page with one connection per scripted backend."""
+    opened = []
+
+    def open_page(*backends):
+        server.backends = deque(backends)
+        opened.extend(backends)
+        browser.get(f"http://127.0.0.1:{server.port}/?connections={len(backends)}")
+        assert browser.title == "websocket.nginx demo"
+        return browser
+
+    yield open_page
+    for backend in opened:
+        backend.release()  # no held backend outlives its test
+    browser.get("about:blank")  # closes the page's WebSockets
+
+
+def wait_for(driver, what, condition, timeout=WAIT):
+    """Poll the page until condition(snapshot); fail with what it shows and its console."""
+    snapshot = None
+
+    def check(_driver):
+        nonlocal snapshot
+        snapshot = driver.execute_script(SNAPSHOT)
+        return condition(snapshot)
+
+    try:
+        WebDriverWait(driver, timeout, poll_frequency=0.1).until(check)
+    except TimeoutException:
+        console = [entry["message"] for entry in driver.get_log("browser")]
+        pytest.fail(f"the page did not show {what} within {timeout}s.\nIt shows: {snapshot}\nConsole: {console}")
+    return snapshot
+
+
+def send(driver, message):
+    box = driver.find_element(By.ID, "message")
+    box.clear()
+    box.send_keys(message)
+    driver.find_element(By.ID, "send").click()
+
+
+def echo_lines(snapshot):
+    """(connection number, backend, text) of every echo line in the page's log."""
+    lines = []
+    for line in snapshot["echoes"]:
+        match = ECHO_LINE.search(line)
+        assert match, f"echo line not understood: {line!r}"
+        lines.append((int(match[1]), match[2], match[3]))
+    return lines
+
+
+def connection_rows(snapshot):
+    """(number, backend, state, echoes) of each row of the Connections table."""
+    return [tuple(row) for row in snapshot["connections"]]
+
+
+def backend_rows(snapshot):
+    """{backend: (open connections, echoes)} from the Backends table."""
+    return {row[0]: (row[1], row[2]) for row in snapshot["backends"]}
+
+
+def unnamed(driver, count=1):
+    """Wait until the page has given up waiting for the names: every connection "(unnamed)"."""
+    return wait_for(driver, f"{count} open connection(s) the page gave up naming",
+                    lambda page: [row[1:3] for row in page["connections"]] == [[UNNAMED, "open"]] * count)
+
+
+def assert_no_mismatch(snapshot):
+    assert not snapshot["mismatches"], f"the page shows echoes that differ from what was sent: {snapshot['log']}"
+    assert not any("(sent " in line for line in snapshot["log"]), snapshot["log"]
+
+
+def test_prompt_names_and_matching_echoes(page):
+    browser = page(Backend("alpha"), Backend("beta"))
+    shown = wait_for(browser, "2 connections, each with the name of its backend",
+                     lambda page: sorted(row[1:3] for row in page["connections"])
+                     == [["alpha", "open"], ["beta", "open"]])
+    assert backend_rows(shown) == {"alpha": ("1", "0"), "beta": ("1", "0")}, shown["backends"]
+    assert "2 of 2 connections open" in shown["summary"] and "answered by 2 backends" in shown["summary"], shown
+    assert not any("late" in line or "did not say its name" in line for line in shown["log"]), shown["log"]
+    backend_of = {int(row[0]): row[1] for row in shown["connections"]}
+
+    send(browser, "hello prompt")
+    shown = wait_for(browser, "an echo on each connection", lambda page: len(page["echoes"]) >= 2)
+    assert sorted(echo_lines(shown)) == [(number, backend_of[number], "hello prompt") for number in (1, 2)], shown
+    assert_no_mismatch(shown)
+    assert backend_rows(shown) == {"alpha": ("1", "1"), "beta": ("1", "1")}, shown["backends"]
+
+
+def test_late_name_is_the_name_not_an_echo(page):
+    late = Backend("late-backend", held=True)
+    browser = page(late)
+    shown = unnamed(browser)
+    assert backend_rows(shown) == {UNNAMED: ("1", "0")}, shown["backends"]
+
+    late.release()
+    shown = wait_for(browser, "the connection named after its late backend",
+                     lambda page: connection_rows(page) == [("1", "late-backend", "open", "0")])
+    assert_no_mismatch(shown)
+    assert not shown["echoes"], f"the late name was shown as an echo: {shown['log']}"
+    assert backend_rows(shown) == {"late-backend": ("1", "0")}, shown["backends"]
+    assert "answered by 1 backend" in shown["summary"], shown["summary"]
+    assert any("#1 connected to late-backend" in line and "late" in line.split("late-backend", 1)[1]
+               for line in shown["log"]), f"the log does not say the name came late: {shown['log']}"
+
+    send(browser, "hello after the late name")
+    shown = wait_for(browser, "the echo", lambda page: len(page["echoes"]) >= 1)
+    assert echo_lines(shown) == [(1, "late-backend", "hello after the late name")], shown["log"]
+    assert_no_mismatch(shown)
+    assert connection_rows(shown) == [("1", "late-backend", "open", "1")], shown["connections"]
+    assert backend_rows(shown) == {"late-backend": ("1", "1")}, shown["backends"]
+
+
+def test_late_name_after_a_send_on_the_unnamed_connection(page):
+    # Sent while unnamed: the name then comes before the echo, and neither is mistaken for the other.
+    late = Backend("late-backend", held=True)
+    browser = page(late)
+    shown = unnamed(browser)
+    assert shown["send"], "the page does not let a message go on an unnamed connection"
+    send(browser, "hello before the name")
+    late.release()
+
+    shown = wait_for(browser, "the late name, then the echo",
+                     lambda page: connection_rows(page) == [("1", "late-backend", "open", "1")])
+    assert echo_lines(shown) == [(1, "late-backend", "hello before the name")], shown["log"]
+    assert_no_mismatch(shown)
+    assert backend_rows(shown) == {"late-backend": ("1", "1")}, shown["backends"]
+
+
+def test_a_backend_that_never_names_itself_still_echoes(page):
+    browser = page(Backend(None))
+    shown = unnamed(browser)
+    assert any("did not say its name" in line for line in shown["log"]), shown["log"]
+
+    send(browser, "hello nameless")
+    shown = wait_for(browser, "the echo", lambda page: len(page["echoes"]) >= 1)
+    assert echo_lines(shown) == [(1, UNNAMED, "hello nameless")], shown["log"]
+    assert_no_mismatch(shown)
+    assert connection_rows(shown) == [("1", UNNAMED, "open", "1")], shown["connections"]
+    assert backend_rows(shown) == {UNNAMED: ("1", "1")}, shown["backends"]
+    assert "answered by 0 backends" in shown["summary"], shown["summary"]
