@@ -68,7 +68,7 @@ build-check: venv ## Build the collection tarball, run Galaxy's importer on it, 
 sanity: venv ## ansible-test sanity from ansible_collections/websocket/nginx (make unit runs the unit tests)
 	scripts/ansible-test.sh sanity
 
-molecule: setup ## Full molecule test sequence of each scenario
+molecule: setup test-tools ## Full molecule test sequence of each scenario (sets up the host tools they use, e.g. chromium for the demo page)
 	for scenario in $(MOLECULE_SCENARIOS); do molecule test -s $$scenario; done
 
 bench: setup ## Capacity benchmark, not part of make test (about 11 min): table + tests/output/bench/capacity.json
