@@ -316,6 +316,31 @@ def check_time(value, what='time', seconds=False, allow_zero=True):
     return str(value)
 
 
+# What "expires max" writes (ngx_http_set_expires: ten years, whatever the date).
+EXPIRES_MAX_AGE = 315360000
+
+
+def expires_cache_control(value, what='expires'):
+    """The Cache-Control directive nginx's ``expires VALUE`` writes, where it is the same for every response.
+
+    A transcription of ngx_http_set_expires for ``epoch`` (``no-cache``), ``max``
+    (``max-age=315360000``) and a time with an optional sign, counted from the request:
+    ``max-age=`` its seconds, ``no-cache`` when negative (``-0`` is ``max-age=0``).
+    ``modified ...`` and ``@...`` give a max-age that changes from one response to the
+    next: ValueError, as for anything else.
+    """
+    if value == 'epoch':
+        return 'no-cache'
+    if value == 'max':
+        return 'max-age=%d' % EXPIRES_MAX_AGE
+    text = str(value)
+    if text[:1] == '@' or text.startswith('modified'):
+        raise ValueError('%s %s has no fixed max-age' % (what, show(text)))
+    minus = text[:1] == '-'
+    seconds = parse_time(text[1:] if text[:1] in ('+', '-') else text, what, seconds=True) // 1000
+    return 'no-cache' if minus and seconds else 'max-age=%d' % seconds
+
+
 def parse_size(value, what='size'):
     """Bytes of an nginx size such as ``512``, ``16k`` or ``1m``."""
     text = str(value) if not isinstance(value, bool) else ''

@@ -41,6 +41,8 @@ SHA1 = re.compile(r'[0-9a-f]{40}')
 # Per-host inventory variables that place a backend host in an upstream.
 HOST_ADDRESS_VARIABLE = 'websocket_backend_address'
 HOST_PORT_VARIABLE = 'websocket_backend_port'
+# Headers a static location sets itself (expires, cache_control, nosniff): not repeated from the server block.
+STATIC_OWN_HEADERS = ('cache-control', 'expires', 'x-content-type-options')
 
 
 @dataclasses.dataclass
@@ -108,10 +110,18 @@ class StaticLocation:
     root: str | None
     alias: str | None
     index: list
+    # The words of its expires directive. ["off"] when cache_control is set with a fixed expires time: that
+    # time is then a max-age in cache_control, since expires would write a second Cache-Control header.
     expires: list
+    # The value of its one "add_header Cache-Control": cache_control, then the max-age (or no-cache) its
+    # expires time stands for, as nginx writes it (nothing when expires was set off). None without cache_control.
     cache_control: str | None
     gzip: bool
     gzip_types: list
+    # The add_header directives of the server block (HSTS, extra_directives) as argument lists. A location
+    # with add_header directives of its own (every static one: X-Content-Type-Options) does not inherit
+    # the server's, so it repeats them.
+    server_headers: list = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass
@@ -623,19 +633,79 @@ class _Builder(object):
                 index.append(checked)
         if not raw['index']:
             self.problems.add(where, 'index needs at least one file name, such as index.html')
-        if raw['expires'] is None:
+        from_default = raw['expires'] is None
+        if from_default:
             expires = self.defaults['websocket_proxy_static_expires']
         else:
             expires = self.check(where, self._static_expires, raw['expires'], 'expires')
         cache_control = raw['cache_control']
         if cache_control:
             cache_control = self.check(where, nv.check_header_tokens, cache_control, 'cache_control')
+        if cache_control and expires:
+            expires, cache_control = self.static_cache_control(where, expires, from_default, cache_control)
         return StaticLocation(
             path=path, root=root or None, alias=alias or None, index=index,
             expires=expires or [],
             cache_control=cache_control or None, gzip=raw['gzip'],
             gzip_types=list(self.p['websocket_proxy_gzip_types']),
         )
+
+    def static_cache_control(self, where, expires, from_default, cache_control):
+        """``(expires, cache_control)`` of a static location that sets both: one Cache-Control value.
+
+        nginx's expires always writes a Cache-Control header of its own, and add_header only adds
+        another one, so where cache_control is set the max-age expires stands for goes into
+        cache_control and expires is off. Only a time that gives every response the same max-age
+        can: "modified ..." and "@..." are refused, and so is a cache_control that has its own
+        max-age, no-cache or no-store next to the one expires would add. (None, None) on a problem.
+        """
+        if expires == ['off']:
+            return expires, cache_control
+        shown = 'expires %s%s' % (nv.show(' '.join(expires)), ' (websocket_proxy_static_expires)' if from_default else '')
+        changes = None
+        if expires[0] == 'modified':
+            changes = "each file's modification time"
+        elif expires[0].startswith('@'):
+            changes = 'the time of day'
+        if changes:
+            self.problems.add(where, '%s cannot be combined with cache_control %s: the max-age nginx gives it changes with '
+                                     '%s, and the location sends one Cache-Control header written in advance; use a fixed '
+                                     'time such as 1h, or expires: off to send cache_control as it is'
+                              % (shown, nv.show(cache_control), changes))
+            return None, None
+        directive = nv.expires_cache_control(expires[0])
+        own = {part.split('=', 1)[0].strip(' ').lower() for part in cache_control.split(',')}
+        clash = ' and '.join(name for name in ('max-age', 'no-cache', 'no-store') if name in own)
+        if clash:
+            self.problems.add(where, 'cache_control %s has its own %s, and %s would add %s to the same Cache-Control '
+                                     'header; set expires: off in this location to send cache_control as it is, or take '
+                                     '%s out of cache_control'
+                              % (nv.show(cache_control), clash, shown, directive, clash))
+            return None, None
+        return ['off'], '%s, %s' % (cache_control, directive)
+
+    def server_headers(self, where, site, extra_directives):
+        """The server block's add_header directives, which the static locations repeat (StaticLocation.server_headers).
+
+        HSTS, and the add_header directives at the top of extra_directives, except Cache-Control, Expires
+        and X-Content-Type-Options: a static location's own (from expires and cache_control) stand for those.
+        """
+        headers = [['Strict-Transport-Security', site.tls.hsts, 'always']] if site.tls and site.tls.hsts else []
+        for index, directives in extra_directives:
+            for item in directives:
+                if item.name != 'add_header' or item.children is not None or not item.args:
+                    continue
+                if item.args[0].lower() in STATIC_OWN_HEADERS:
+                    continue
+                if any(nv.CONTROL.search(arg) for arg in item.args):
+                    self.problems.add(_where(where, 'extra_directives[%d]' % index),
+                                      'add_header %s cannot be repeated in the static locations (a location with '
+                                      'add_header of its own does not inherit the server\'s): its arguments hold a '
+                                      'control character (an escape such as \\n), got %s'
+                                      % (nv.show(item.args[0]), nv.show(' '.join(item.args))))
+                    continue
+                headers.append(list(item.args))
+        return headers
 
     # -- sites --------------------------------------------------------------------
     def site(self, raw, down_names):
@@ -691,15 +761,21 @@ class _Builder(object):
         for path in sorted({path for path in paths if path and paths.count(path) > 1}):
             self.problems.add(where, 'location path %s is used more than once' % nv.show(path))
         covers_root = '/' in paths
+        parsed_extra = []
         for index, text in enumerate(raw['extra_directives']):
             directives = self.check(_where(where, 'extra_directives[%d]' % index), nv.check_raw_directives, text)
             if directives is not None:
+                parsed_extra.append((index, directives))
                 # Only nginx's own whitespace is trimmed: str.strip() would also drop characters
                 # (\x0c, \x85, ...) that nginx reads as part of a word.
                 site.extra_directives.append(text.strip(nv.NGINX_WHITESPACE))
                 covers_root = covers_root or any(
                     item.name == 'root' or (item.name == 'location' and item.args == ['/']) for item in directives)
         site.not_found_fallback = not covers_root
+        if site.static_locations:
+            headers = self.server_headers(where, site, parsed_extra)
+            for location in site.static_locations:
+                location.server_headers = [list(header) for header in headers]
         address = _check_address(site.listen)
         host_header = next((name for name in site.server_name if name not in ('_', '') and not name.startswith(('~', '*', '.'))
                             and not name.endswith('.*')), None)

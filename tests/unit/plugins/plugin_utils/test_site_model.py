@@ -26,6 +26,7 @@ from ansible_collections.websocket.nginx.plugins.modules import upstream_health
 from ansible_collections.websocket.nginx.plugins.plugin_utils import nginx_values as nv
 from ansible_collections.websocket.nginx.plugins.plugin_utils import role_spec, site_model
 from ansible_collections.websocket.nginx.plugins.plugin_utils.role_spec import ModelError
+from ansible_collections.websocket.nginx.tests.unit.helpers import ansible_wording
 
 
 class Contains(str):
@@ -389,6 +390,37 @@ BAD = [
                  STATIC + 'expires ' + TIME_S % '"1h\\n"', id='expires-newline'),
     pytest.param(sites(site(static_locations=static(expires='modified later'))), None, None,
                  STATIC + 'expires ' + TIME_S % '"later"', id='expires-modified-bad'),
+    # -- cache_control with expires: one Cache-Control header
+    pytest.param(sites(site(static_locations=static(expires='modified +1h', cache_control='public'))), None, None,
+                 STATIC + 'expires "modified +1h" cannot be combined with cache_control "public": the max-age nginx '
+                 "gives it changes with each file's modification time, and the location sends one Cache-Control "
+                 'header written in advance; use a fixed time such as 1h, or expires: off to send cache_control as '
+                 'it is', id='cache_control-expires-modified'),
+    pytest.param(sites(site(static_locations=static(expires='@15h30m', cache_control='public'))), None, None,
+                 STATIC + 'expires "@15h30m" cannot be combined with cache_control "public": the max-age nginx gives '
+                 'it changes with the time of day, and the location sends one Cache-Control header written in '
+                 'advance; use a fixed time such as 1h, or expires: off to send cache_control as it is',
+                 id='cache_control-expires-daily'),
+    pytest.param({**sites(site(static_locations=static(cache_control='private'))),
+                  'websocket_proxy_static_expires': 'modified 1d'}, None, None,
+                 STATIC + 'expires "modified 1d" (websocket_proxy_static_expires) cannot be combined with '
+                 'cache_control "private": the max-age nginx gives it changes with each file\'s modification time, '
+                 'and the location sends one Cache-Control header written in advance; use a fixed time such as 1h, '
+                 'or expires: off to send cache_control as it is', id='cache_control-default-expires-modified'),
+    pytest.param(sites(site(static_locations=static(cache_control='public, max-age=60'))), None, None,
+                 STATIC + 'cache_control "public, max-age=60" has its own max-age, and expires "1h" '
+                 '(websocket_proxy_static_expires) would add max-age=3600 to the same Cache-Control header; set '
+                 'expires: off in this location to send cache_control as it is, or take max-age out of cache_control',
+                 id='cache_control-own-max-age'),
+    pytest.param(sites(site(static_locations=static(expires='epoch', cache_control='No-Store,no-cache'))), None, None,
+                 STATIC + 'cache_control "No-Store,no-cache" has its own no-cache and no-store, and expires "epoch" '
+                 'would add no-cache to the same Cache-Control header; set expires: off in this location to send '
+                 'cache_control as it is, or take no-cache and no-store out of cache_control',
+                 id='cache_control-own-no-store'),
+    pytest.param(sites(site(extra_directives=['add_header X-Note "a\\nb" always;'])), None, None,
+                 'site "demo", extra_directives[0]: add_header "X-Note" cannot be repeated in the static locations (a '
+                 "location with add_header of its own does not inherit the server's): its arguments hold a control "
+                 'character (an escape such as \\n), got "X-Note a\\nb always"', id='extra_directives-add_header-control'),
     # -- listen
     pytest.param(sites(site(listen=['80 default_server'])), None, None,
                  'site "demo": listen value "80 default_server": write default_server: true on the site instead of '
@@ -648,7 +680,7 @@ BAD = [
 def test_bad_input_has_one_message(variables, hostvars, groups, message):
     errors = errors_of(variables, hostvars, groups)
     if isinstance(message, Contains):
-        assert len(errors) == 1 and message in errors[0], errors
+        assert len(errors) == 1 and message in ansible_wording(errors[0]), errors
     else:
         assert errors == [message]
 
@@ -743,6 +775,75 @@ def test_1h30m_is_accepted_for_timeouts_and_expires():
                      'websocket_proxy_static_expires': '1d12h'}).sites[0]
     assert default.websocket_locations[0].read_timeout == '1h30m'
     assert default.static_locations[0].expires == ['1d12h']
+
+
+@pytest.mark.parametrize('expires, cache_control, rendered_expires, header', [
+    (None, None, ['1h'], None),                                   # the defaults: nginx's expires alone
+    ('modified +1h', None, ['modified', '+1h'], None),
+    (None, 'public', ['off'], 'public, max-age=3600'),            # expires from websocket_proxy_static_expires
+    ('1h30m', 'public, immutable', ['off'], 'public, immutable, max-age=5400'),
+    ('1h 30m', 'public', ['off'], 'public, max-age=5400'),
+    ('+1d', 'private', ['off'], 'private, max-age=86400'),
+    ('1y1M1w1d1h1m1s', 'public', ['off'], 'public, max-age=%d' % (365 * 86400 + 30 * 86400 + 7 * 86400 + 90061)),
+    ('90', 'public', ['off'], 'public, max-age=90'),
+    ('0', 'public', ['off'], 'public, max-age=0'),
+    ('-0', 'public', ['off'], 'public, max-age=0'),               # nginx: -0 is 0, not negative
+    ('-1', 'public', ['off'], 'public, no-cache'),
+    ('epoch', 'private', ['off'], 'private, no-cache'),
+    ('max', 'public, immutable', ['off'], 'public, immutable, max-age=315360000'),
+    ('off', 'no-cache, max-age=0', ['off'], 'no-cache, max-age=0'),  # sent as written
+    ('off', 'no-store', ['off'], 'no-store'),
+    ('1h', 'public, s-maxage=60', ['off'], 'public, s-maxage=60, max-age=3600'),  # s-maxage is not max-age
+])
+def test_static_location_sends_one_cache_control(expires, cache_control, rendered_expires, header):
+    location = static(**{key: value for key, value in (('expires', expires), ('cache_control', cache_control))
+                         if value is not None})
+    (files,) = build(sites(site(static_locations=location))).sites[0].static_locations
+    assert (files.expires, files.cache_control) == (rendered_expires, header)
+
+
+def test_static_locations_repeat_the_server_headers():
+    tls = {**TLS_FILES, 'hsts': True}
+    extra = ['add_header X-Frame-Options DENY always;\nadd_header Referrer-Policy "no-referrer";',
+             'add_header cache-control private; add_header X-Content-Type-Options nosniff; add_header Expires 0;',
+             'location /x/ {\n    add_header X-Inner 1;\n    return 204;\n}', 'client_max_body_size 1m;']
+    demo = build(sites(site(tls=tls, listen=[443], extra_directives=extra))).sites[0]
+    assert [location.server_headers for location in demo.static_locations] == [[
+        ['Strict-Transport-Security', 'max-age=63072000', 'always'], ['X-Frame-Options', 'DENY', 'always'],
+        ['Referrer-Policy', 'no-referrer']]]
+    assert build(sites(site())).sites[0].static_locations[0].server_headers == []
+
+
+_TIME_UNITS = (('y', 365 * 86400), ('M', 30 * 86400), ('w', 7 * 86400), ('d', 86400), ('h', 3600), ('m', 60), ('s', 1))
+
+
+@st.composite
+def _expires_times(draw):
+    """(text, seconds, negative): an expires time as nginx reads it (units in order, each once, spaces
+    after a unit, a bare number for seconds), and its seconds counted here from the parts."""
+    parts = []
+    seconds = 0
+    for unit, size in _TIME_UNITS:
+        if draw(st.booleans()):
+            number = draw(st.integers(0, 20 if unit == 'y' else 99))
+            parts.append('%d%s%s' % (number, unit, ' ' * draw(st.integers(0, 2))))
+            seconds += number * size
+    if not parts or draw(st.booleans()):
+        number = draw(st.integers(0, 59))
+        parts.append(str(number))
+        seconds += number
+    sign = draw(st.sampled_from(['', '+', '-']))
+    return sign + ''.join(parts).rstrip(' '), seconds, sign == '-'
+
+
+@settings(max_examples=200, deadline=None, derandomize=True, database=None)
+@given(time=_expires_times())
+def test_expires_time_becomes_max_age(time):
+    """Any fixed expires time with cache_control: max-age is its seconds (no-cache when negative, as nginx writes it)."""
+    text, seconds, negative = time
+    (files,) = build(sites(site(static_locations=static(expires=text, cache_control='public')))).sites[0].static_locations
+    assert files.expires == ['off']
+    assert files.cache_control == ('public, no-cache' if negative and seconds else 'public, max-age=%d' % seconds)
 
 
 def test_same_server_name_on_different_listens_is_allowed():

@@ -116,15 +116,19 @@ GOLDEN_SITES = {
         'name': 'static',
         'listen': ['127.0.0.1:18104'],
         'server_name': ['static.example.com'],
+        # cache_control with expires: one Cache-Control header, expires off (1h30m, max, epoch, -1, off).
         'static_locations': [
             {'path': '/', 'root': '/srv/www/static/', 'expires': '1h30m', 'cache_control': 'public'},
-            {'path': '/assets/', 'alias': '/srv/assets', 'expires': 'modified +1h',
-             'cache_control': 'public, max-age=60, immutable', 'index': ['index.html', 'index.htm']},
+            {'path': '/assets/', 'alias': '/srv/assets', 'expires': 'max',
+             'cache_control': 'public, immutable', 'index': ['index.html', 'index.htm']},
             {'path': '/downloads/', 'alias': '/srv/downloads/', 'expires': 'off', 'gzip': False},
-            {'path': '/daily/', 'root': '/srv/daily', 'expires': '@15h30m', 'cache_control': 'no-cache, max-age=0'},
+            {'path': '/live/', 'root': '/srv/live', 'expires': 'off', 'cache_control': 'no-cache, max-age=0'},
+            {'path': '/daily/', 'root': '/srv/daily', 'expires': '@15h30m'},
+            {'path': '/modified/', 'root': '/srv/modified', 'expires': 'modified +1h'},
             {'path': '/never/', 'root': '/srv/never', 'expires': 'epoch'},
+            {'path': '/private/', 'root': '/srv/private', 'expires': 'epoch', 'cache_control': 'private'},
             {'path': '/forever/', 'root': '/srv/forever', 'expires': 'max'},
-            {'path': '/past/', 'root': '/srv/past', 'expires': '-1'},
+            {'path': '/past/', 'root': '/srv/past', 'expires': '-1', 'cache_control': 'public'},
         ],
     },
     'extra_directives': {
@@ -133,6 +137,8 @@ GOLDEN_SITES = {
         'server_name': ['extra.example.com'],
         'upstreams': [{'name': 'extra_app', 'keepalive': 4, 'servers': [{'address': '127.0.0.1:18261'}]}],
         'websocket_locations': [{'path': '/ws/', 'upstream': 'extra_app'}],
+        # Repeats the server's X-Frame-Options, not its X-Content-Type-Options (it sets its own).
+        'static_locations': [{'path': '/files/', 'root': '/srv/extra'}],
         'extra_directives': [
             'client_max_body_size 10m;',
             'add_header X-Frame-Options "SAMEORIGIN" always;\nadd_header X-Content-Type-Options nosniff always;',

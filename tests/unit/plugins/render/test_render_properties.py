@@ -69,6 +69,8 @@ BASE_SITE = {
          'cache_control': 'public'},
         # Takes its expires from websocket_proxy_static_expires.
         {'path': '/files/', 'alias': '/srv/files'},
+        # expires without cache_control: written as it is.
+        {'path': '/assets/', 'root': '/srv/assets', 'expires': '1h'},
     ],
     'extra_directives': ['client_max_body_size 1m;'],
 }
@@ -249,14 +251,12 @@ def _locate_listen(site):
 
 
 def _locate_list(*path):
-    """A list value (next_upstream, expires) rendered as its words; expires ['off'] renders nothing."""
+    """A list value (next_upstream, expires) rendered as its words (expires ["off"] too: "expires off;")."""
     def locate(site):
         target = site
         for key in path[:-1]:
             target = target[key]
         value = target[path[-1]]
-        if path[-1] == 'expires' and value == ['off']:
-            return None
         target[path[-1]] = [PLACEHOLDER]
         return list(value)
     return locate
@@ -338,6 +338,42 @@ def _absent(location_args, name):
     return lambda: without_directive(baseline_tree(), location_args, name)
 
 
+def _without_cache_control():
+    """The baseline when location "/" has no cache_control: its own expires, no Cache-Control header."""
+    nodes = baseline_tree()
+    at = site_server(nodes)
+    server = nodes[at]
+    children = []
+    for child in server[2]:
+        if child[0] == 'location' and child[1] == ('/',):
+            inner = [c for c in child[2] if c[:2] != ('add_header', ('Cache-Control', 'public, max-age=3600'))]
+            assert len(inner) == len(child[2]) - 1
+            inner = [('expires', ('1h',), None) if c == ('expires', ('off',), None) else c for c in inner]
+            child = (child[0], child[1], inner)
+        children.append(child)
+    return nodes[:at] + [(server[0], server[1], children)] + nodes[at + 1:]
+
+
+# Headers a static location sets itself, so it does not repeat them from the server block.
+STATIC_OWN_HEADERS = ('cache-control', 'expires', 'x-content-type-options')
+
+
+def _with_repeated_headers(children, static_paths, own):
+    """A server's children with the top-level add_header directives of ``own`` (extra_directives) repeated at
+    the end of the add_header directives of each static location: a location with add_header of its own
+    does not inherit the server's."""
+    repeated = [node for node in own if node[0] == 'add_header' and node[2] is None and node[1]
+                and node[1][0].lower() not in STATIC_OWN_HEADERS]
+    result = []
+    for child in children:
+        if child[0] == 'location' and child[1] in static_paths and repeated:
+            inner = list(child[2])
+            last = max(index for index, node in enumerate(inner) if node[0] == 'add_header')
+            child = (child[0], child[1], inner[:last + 1] + repeated + inner[last + 1:])
+        result.append(child)
+    return result
+
+
 # Had the model stored it stripped (Python's strip() removes \x0c, which nginx reads as part of a word):
 # as checked, one directive ("\x0c#" with a quoted argument); as stored, a comment, then "}" closing the
 # server block and a new "server {". A regression example for extra_directives.
@@ -415,16 +451,19 @@ FIELDS = [
           locate=_locate('static_locations', 1, 'alias'), words=lambda v: [v.rstrip('/') + '/']),
     Field('index', _set('static_locations', 0, 'index', 0), ['index.html', 'default page.htm'],
           locate=_locate('static_locations', 0, 'index', 0)),
-    Field('expires', _set('static_locations', 0, 'expires'),
+    Field('expires', _set('static_locations', 2, 'expires'),
           ['1h', '1h30m', 'modified +1h', '@15h30m', '-1', 'epoch', 'max', 'off'],
-          locate=_locate_list('static_locations', 0, 'expires'), words=_expires_words,
-          absent=_absent(['/'], 'expires')),
+          locate=_locate_list('static_locations', 2, 'expires'), words=_expires_words),
     Field('websocket_proxy_static_expires', _set('', 'websocket_proxy_static_expires'), ['2h', 'modified +30m', 'off'],
-          locate=_locate_list('static_locations', 1, 'expires'), words=_expires_words,
-          absent=_absent(['/files/'], 'expires')),
+          locate=_locate_list('static_locations', 1, 'expires'), words=_expires_words),
+    # With cache_control ("public"), a fixed expires time is the max-age in its one Cache-Control header.
+    # (Which max-age: test_static_headers checks it against nginx's own.)
+    Field('expires with cache_control', _set('static_locations', 0, 'expires'),
+          ['1h', '1h30m', '+2d', '0', '-1', 'epoch', 'max', 'off'], locate=_locate_cache_control,
+          words=lambda v: ['public' if v == 'off' else 'public, %s' % nginx_values.expires_cache_control(v)]),
     Field('cache_control', _set('static_locations', 0, 'cache_control'),
-          ['public', 'no-cache, max-age=0', 'private,no-store'],
-          locate=_locate_cache_control, absent=_absent(['/'], 'add_header'),
+          ['public', 'private, immutable', 'public,s-maxage=60'],
+          locate=_locate_cache_control, absent=_without_cache_control, words=lambda v: [v + ', max-age=3600'],
           # Whitespace other than spaces around the commas (once let through by a \s in the check).
           examples=['no-cache, \u2028max-age=0', 'no-cache,\xa0max-age=0', 'no-cache,\nmax-age=0']),
     Field('gzip_types item', _put_gzip_type, ['text/plain', 'image/svg+xml', '*'], locate=_locate_gzip_type),
@@ -501,7 +540,8 @@ def check_field(field, value):
         children = base[server][2]
         at = children.index(('client_max_body_size', ('1m',), None))
         own = rh.tree(nginx_config.parse(value.strip()))
-        assert actual[server][2] == children[:at] + own + children[at + 1:], text
+        static_paths = {(location['path'],) for location in site['static_locations']}
+        assert actual[server][2] == _with_repeated_headers(children[:at] + own + children[at + 1:], static_paths, own), text
 
 
 # Text that means something to nginx's tokenizer or to the checks, and pieces of it.
