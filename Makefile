@@ -4,6 +4,8 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 VENV := $(CURDIR)/.venv
+# make compat: the lowest ansible-core the collection claims (requirements-ansible-2.17.txt).
+COMPAT_VENV := $(CURDIR)/.venv-ansible-2.17
 export PATH := $(VENV)/bin:$(PATH)
 export ANSIBLE_FORCE_COLOR := 0
 export PY_COLORS := 0
@@ -14,7 +16,7 @@ DEMO_PORT ?= 8080
 DEMO_TLS_PORT ?= 8443
 DEMO_PORTS := WSN_DEMO_PORT=$(DEMO_PORT) WSN_DEMO_TLS_PORT=$(DEMO_TLS_PORT)
 
-.PHONY: help setup venv docker test-tools demo demo-destroy test lint unit role-docs roles-check build-check sanity molecule bench bench-versus clean
+.PHONY: help setup venv docker test-tools demo demo-destroy test lint unit role-docs roles-check build-check sanity compat molecule bench bench-versus clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -38,9 +40,9 @@ demo: setup ## Deploy the demo (proxy + 2 backends in containers) and echo throu
 demo-destroy: venv ## Remove the demo containers
 	$(DEMO_PORTS) molecule destroy -s demo
 
-test: setup test-tools ## The whole suite: lint, unit, role validation, build, sanity, molecule
+test: setup test-tools ## The whole suite: lint, unit, role validation, build, sanity, ansible-core 2.17, molecule
 	@start=$$(date +%s); \
-	$(MAKE) --no-print-directory lint unit roles-check build-check sanity molecule; \
+	$(MAKE) --no-print-directory lint unit roles-check build-check sanity compat molecule; \
 	echo "make test: all passed in $$(( $$(date +%s) - start )) s"
 
 lint: venv ## ansible-lint, antsibull-docs, changelog fragments and CHANGELOG.md
@@ -59,14 +61,19 @@ unit: venv ## Module unit tests against real servers on loopback; the changelog 
 role-docs: venv ## Rewrite the "Role variables" section of each role README from its argument spec
 	python scripts/role_readmes.py
 
-roles-check: venv ## Every invalid role variable stops the play with its own message
-	python -m pytest -p no:cacheprovider -n 2 tests/roles
+roles-check: venv ## Every invalid role variable stops the play with its own message; each role renders in check mode
+	python -m pytest -p no:cacheprovider -n 2 tests/roles tests/compat
 
 build-check: venv ## Build the collection tarball, run Galaxy's importer on it, use it by FQCN from an empty path
 	python -m pytest -p no:cacheprovider tests/build
 
 sanity: venv ## ansible-test sanity from ansible_collections/websocket/nginx (make unit runs the unit tests)
 	scripts/ansible-test.sh sanity
+
+# The tests import this checkout through the link scripts/setup-venv.sh makes in .venv/collections (ansible.cfg).
+compat: venv ## make unit's and make roles-check's tests with ansible-core 2.17, the lowest claimed (.venv-ansible-2.17)
+	@scripts/setup-venv-ansible-2.17.sh
+	PATH="$(COMPAT_VENV)/bin:$$PATH" $(COMPAT_VENV)/bin/python -m pytest -p no:cacheprovider -n 2 tests/unit tests/roles tests/compat
 
 molecule: setup test-tools ## Full molecule test sequence of each scenario (sets up the host tools they use, e.g. chromium for the demo page)
 	for scenario in $(MOLECULE_SCENARIOS); do molecule test -s $$scenario; done

@@ -71,7 +71,10 @@ class ActionModule(ActionBase):
             return {}
         result = self._execute_module('websocket.nginx.role_host_info', module_args=request, task_vars=task_vars)
         if result.get('failed'):
-            raise AnsibleActionFail(result.get('msg') or 'websocket.nginx.role_host_info failed on the host')
+            # When the module could not run, ansible-core before 2.19 says only "See stdout/stderr for the exact
+            # error" and puts the reason (e.g. no such interpreter) in these: the task result keeps them.
+            details = {key: result[key] for key in ('rc', 'module_stdout', 'module_stderr') if key in result}
+            raise AnsibleActionFail(result.get('msg') or 'websocket.nginx.role_host_info failed on the host', result=details)
         return result
 
     def _nginx_build(self, host):

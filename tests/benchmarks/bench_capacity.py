@@ -291,9 +291,9 @@ class Bench(object):
         self.results['idempotent_rerun'] = {'seconds': round(seconds, 1), 'changed': changed}
 
     def proxy_only(self, extra_vars):
-        """One run of websocket_proxy alone (molecule/bench/apply_proxy.yml): (seconds, returncode, output)."""
+        """One run of websocket_proxy alone (extensions/molecule/bench/apply_proxy.yml): (seconds, returncode, output)."""
         started = time.monotonic()
-        result = self.run(['ansible-playbook', '-i', self.inventory, str(REPO / 'molecule' / SCENARIO / 'apply_proxy.yml'),
+        result = self.run(['ansible-playbook', '-i', self.inventory, str(REPO / 'extensions' / 'molecule' / SCENARIO / 'apply_proxy.yml'),
                            '-e', json.dumps(extra_vars)], timeout=900)
         return time.monotonic() - started, result.returncode, result.stdout + result.stderr
 
@@ -476,7 +476,7 @@ def table(results):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--target', type=int, default=20000, help='WebSockets the proxy is sized for (molecule/bench)')
+    parser.add_argument('--target', type=int, default=20000, help='WebSockets the proxy is sized for (extensions/molecule/bench)')
     parser.add_argument('--ramp-step', type=int, default=1000)
     parser.add_argument('--ramp-max', type=int, default=26000,
                         help='stop there: the client ports towards one address run out at about 28,000')
@@ -499,7 +499,7 @@ def main():
     started = time.monotonic()
     status = 0
     try:
-        print('bench: deploying the bench scenario (molecule/bench)', flush=True)
+        print('bench: deploying the bench scenario (extensions/molecule/bench)', flush=True)
         bench.deploy()
         phases = args.phases.split(',')
         if 'capacity' in phases:

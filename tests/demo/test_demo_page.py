@@ -1,4 +1,4 @@
-"""The demo page (molecule/shared/static) in Debian's headless Chromium, without containers.
+"""The demo page (extensions/molecule/shared/static) in Debian's headless Chromium, without containers.
 
 One Python ``websockets`` server on 127.0.0.1 stands in for nginx and the echo backends: plain GET
 requests get the static files, WebSockets on /ws/whoami get a scripted backend each (in the order
@@ -29,7 +29,7 @@ from websockets.http11 import Response
 from websockets.protocol import State
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-STATIC = REPO_ROOT / "molecule" / "shared" / "static"
+STATIC = REPO_ROOT / "extensions" / "molecule" / "shared" / "static"
 CHROMIUM = "/usr/bin/chromium"
 # Given to selenium, so that selenium-manager never runs (it would look for a driver online).
 CHROMEDRIVER = "/usr/bin/chromedriver"

@@ -87,7 +87,7 @@ def test_a_fragment_makes_it_pass(released):
 def test_changes_outside_the_collection_content_need_no_fragment(released):
     write(released, "README.md", "more\n")
     write(released, "tests/unit/test_thing.py")
-    write(released, "molecule/default/converge.yml")
+    write(released, "extensions/molecule/default/converge.yml")
     commit(released)
     status, message = fragment_check.check(released)
     assert status == 0 and "unchanged" in message, message

@@ -10,9 +10,11 @@ Imported as ansible_collections.websocket.nginx.tests.unit.helpers (see conftest
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import http.server
 import json
 import logging
+import re
 import socket
 import ssl
 import threading
@@ -20,7 +22,12 @@ import threading
 from unittest import mock
 
 from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
+from ansible.module_utils.common.text.converters import to_bytes
+
+try:
+    from ansible.module_utils import testing as ansible_testing
+except ImportError:  # ansible-core < 2.19
+    ansible_testing = None
 
 from ansible_collections.websocket.nginx.tests.support import pki
 
@@ -40,6 +47,12 @@ def ipv6_available():
     return True
 
 
+def ansible_wording(message):
+    """``message`` (a text of ansible-core's) as ansible-core 2.19 and later word it: before 2.19 a type is
+    named as "<class 'str'>" instead of "str" (make compat runs the tests on 2.17)."""
+    return re.sub(r"<class '(\w+)'>", r'\1', message)
+
+
 def free_closed_port(host=LOOPBACK):
     """A port that was free a moment ago and has no listener now (connection refused)."""
     family = socket.AF_INET6 if ':' in host else socket.AF_INET
@@ -51,6 +64,17 @@ def free_closed_port(host=LOOPBACK):
 # ---------------------------------------------------------------------------
 # Driving the module
 # ---------------------------------------------------------------------------
+
+@contextlib.contextmanager
+def _patch_module_args_before_2_19(args):
+    """ansible-core before 2.19 has no ansible.module_utils.testing (make compat runs the tests on 2.17):
+    AnsibleModule reads its arguments from basic._ANSIBLE_ARGS."""
+    with mock.patch.object(basic, '_ANSIBLE_ARGS', to_bytes(json.dumps({'ANSIBLE_MODULE_ARGS': args}))):
+        yield
+
+
+patch_module_args = ansible_testing.patch_module_args if ansible_testing else _patch_module_args_before_2_19
+
 
 class AnsibleExitJson(Exception):
     pass

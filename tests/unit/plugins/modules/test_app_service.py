@@ -75,7 +75,7 @@ class Host(object):
         bin_dir.mkdir()
         systemctl = self.systemctl = bin_dir / 'systemctl'
         systemctl.write_text(FAKE_SYSTEMCTL % dict(python=sys.executable, state=str(self.state_file),
-                                                    calls=str(self.calls_file), unit=str(self.unit)))
+                                                   calls=str(self.calls_file), unit=str(self.unit)))
         systemctl.chmod(0o755)
         monkeypatch.setenv('PATH', '%s:%s' % (bin_dir, os.environ['PATH']))
         # The module takes files under /etc/systemd/ for unit files; here they live in the scratch directory.
@@ -214,8 +214,8 @@ def test_a_file_owned_by_the_account_gets_its_ids(host, account):
     args['files'][0].update(owner=account, group=account, mode='0640')
     assert run(args)['failed'] is False
     info = os.stat(host.root / 'app.py')
-    assert (info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode)) == (pwd.getpwnam(account).pw_uid,
-                                                                     grp.getgrnam(account).gr_gid, 0o640)
+    wanted = (pwd.getpwnam(account).pw_uid, grp.getgrnam(account).gr_gid, 0o640)
+    assert (info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode)) == wanted
 
 
 def test_a_changed_mode_alone_is_a_change(host):

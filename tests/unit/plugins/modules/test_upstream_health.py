@@ -26,6 +26,7 @@ from ansible_collections.websocket.nginx.plugins.module_utils.websocket_client i
 
 from ansible_collections.websocket.nginx.tests.unit.helpers import (
     LOOPBACK,
+    ansible_wording,
     free_closed_port,
     ipv6_available,
     read_head,
@@ -612,7 +613,7 @@ TIMEOUT_ERROR = 'timeout must be a number of seconds greater than 0 and at most 
 def test_bad_arguments(args, message):
     result = run(args)
     assert result['failed'] is True
-    assert message in result['msg'], result['msg']
+    assert message in ansible_wording(result['msg']), result['msg']
     assert 'servers' not in result or isinstance(result['servers'], list)
 
 

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from ansible_collections.websocket.nginx.plugins.plugin_utils import server_models
 from ansible_collections.websocket.nginx.plugins.plugin_utils.role_spec import ModelError
+from ansible_collections.websocket.nginx.tests.unit.helpers import ansible_wording
 
 LIMIT = 20000
 
@@ -30,7 +31,7 @@ def assert_one_error(build, variables, limit, message):
         build(variables, limit)
     errors = exc.value.errors
     if isinstance(message, Contains):
-        assert len(errors) == 1 and message in errors[0], errors
+        assert len(errors) == 1 and message in ansible_wording(errors[0]), errors
     else:
         assert errors == [message]
 

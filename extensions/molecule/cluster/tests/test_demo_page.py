@@ -1,6 +1,6 @@
 """The demo page in a real browser: Debian's headless Chromium, driven by selenium.
 
-The page (molecule/shared/static) is served by the proxy's static location; it opens several
+The page (extensions/molecule/shared/static) is served by the proxy's static location; it opens several
 WebSockets through the /ws/ location (round robin over the three echo backends) and shows which
 backend answered each connection and each echo. The test uses it as a person would (types a
 message, clicks Send), reads what the page shows, and checks that against the backends' own logs.

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from conftest import BACKENDS, INVENTORY, PROXY, backend_of, open_ws, wait_for_backend
 
-DRAIN_PLAYBOOK = Path(__file__).resolve().parents[3] / "playbooks" / "drain.yml"
+DRAIN_PLAYBOOK = Path(__file__).resolve().parents[4] / "playbooks" / "drain.yml"
 DRAINED = BACKENDS[1]
 TIMEOUT = 120  # bound for the whole playbook run
 

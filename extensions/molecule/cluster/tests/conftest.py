@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import testinfra.utils.ansible_runner
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests" / "support"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[4] / "tests" / "support"))
 
 import wsn_e2e  # noqa: E402  (needs the path above)
 

@@ -4,7 +4,7 @@ import pytest
 from conftest import SCENARIO_DIR
 from wsn_e2e import base_url, echo_stopped, run_playbook, task_result, ws_connect
 
-HEALTH_PLAYBOOK = SCENARIO_DIR.parents[1] / "playbooks" / "health.yml"
+HEALTH_PLAYBOOK = SCENARIO_DIR.parents[2] / "playbooks" / "health.yml"
 SITE_FILE = "/etc/nginx/conf.d/websocket-proxy-demo.conf"
 
 

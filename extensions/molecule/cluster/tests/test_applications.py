@@ -1,4 +1,4 @@
-"""Real applications behind the proxy, not echo servers (molecule/cluster/apps, deployed by
+"""Real applications behind the proxy, not echo servers (extensions/molecule/cluster/apps, deployed by
 prepare.yml; the sites "apps" on port 8080 and "apps-round-robin" on 8081 in molecule.yml).
 
 - chat: a Socket.IO server on backend-1 and backend-2 (upstream "chat", hash $remote_addr);
@@ -185,7 +185,7 @@ def test_health_playbook_checks_each_upstream_as_its_health_check_says():
     from conftest import INVENTORY
     from wsn_e2e import run_playbook
 
-    playbook = Path(__file__).resolve().parents[3] / "playbooks" / "health.yml"
+    playbook = Path(__file__).resolve().parents[4] / "playbooks" / "health.yml"
     result = run_playbook(playbook, "-e", "health_min_healthy=100%", inventory=INVENTORY)
     assert result.returncode == 0, result.stdout + result.stderr
     for upstream in ("chat", "feed", "chat_round_robin", "rr"):
