@@ -72,7 +72,7 @@ sanity: venv ## ansible-test sanity from ansible_collections/websocket/nginx (ma
 
 # The tests import this checkout through the link scripts/setup-venv.sh makes in .venv/collections (ansible.cfg).
 compat: venv ## make unit's and make roles-check's tests with ansible-core 2.17, the lowest claimed (.venv-ansible-2.17)
-	@scripts/setup-venv-ansible-2.17.sh
+	@VENV=$(COMPAT_VENV) REQUIREMENTS=requirements-ansible-2.17.txt MAX_MINOR=12 scripts/setup-venv.sh
 	PATH="$(COMPAT_VENV)/bin:$$PATH" $(COMPAT_VENV)/bin/python -m pytest -p no:cacheprovider -n 2 tests/unit tests/roles tests/compat
 
 molecule: setup test-tools ## Full molecule test sequence of each scenario (sets up the host tools they use, e.g. chromium for the demo page)

@@ -78,38 +78,6 @@ options:
         description: Group.
         type: str
         default: root
-  templates:
-    description:
-      - Templates rendered on the controller by the action plugin (role or playbook template search path, C(ansible_managed)
-        and every variable, as M(ansible.builtin.template) renders them) and written as O(files).
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      src:
-        description: The template, found as M(ansible.builtin.template) finds it.
-        type: str
-        required: true
-      dest:
-        description: Absolute path of the file on the host.
-        type: path
-        required: true
-      vars:
-        description: Variables added for this template only.
-        type: dict
-        default: {}
-      mode:
-        description: Octal mode.
-        type: str
-        default: "0644"
-      owner:
-        description: Owner.
-        type: str
-        default: root
-      group:
-        description: Group.
-        type: str
-        default: root
   files:
     description:
       - Files to write, with their content. A file under C(/etc/systemd/) is a unit file; when one changes,
@@ -173,6 +141,7 @@ options:
         default: 15
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - websocket.nginx.controller_templates
 attributes:
   check_mode:
     support: full
@@ -263,6 +232,7 @@ from ansible.module_utils.common.text.converters import to_bytes, to_text
 
 from ansible_collections.websocket.nginx.plugins.module_utils.config_transaction import (
     Link, _ids, file_diff, parse_mode, read_state, write_atomic)
+from ansible_collections.websocket.nginx.plugins.module_utils.file_options import DIRECTORIES, OWNERSHIP, TEMPLATES
 from ansible_collections.websocket.nginx.plugins.module_utils.systemd_units import (
     SERVICE_NAME, SHOW_PROPERTIES, parse_systemctl_show)
 
@@ -270,8 +240,6 @@ UNIT_DIRECTORY = '/etc/systemd/'
 HEALTH_REQUEST_TIMEOUT = 2.0
 HEALTH_RETRY_DELAY = 0.25
 
-FILE_SPEC = dict(mode=dict(type='str', default='0644'), owner=dict(type='str', default='root'),
-                 group=dict(type='str', default='root'))
 ARGUMENT_SPEC = dict(
     name=dict(type='str', required=True),
     account=dict(type='dict', options=dict(
@@ -281,13 +249,11 @@ ARGUMENT_SPEC = dict(
         shell=dict(type='path', default='/usr/sbin/nologin'),
         home=dict(type='path', default='/nonexistent'),
     )),
-    directories=dict(type='list', elements='dict', default=[], options=dict(
-        path=dict(type='path', required=True), **dict(FILE_SPEC, mode=dict(type='str', default='0755')))),
-    templates=dict(type='list', elements='dict', default=[], options=dict(
-        src=dict(type='str', required=True), dest=dict(type='path', required=True), vars=dict(type='dict', default={}),
-        **FILE_SPEC)),
+    directories=DIRECTORIES,
+    templates=TEMPLATES,
     files=dict(type='list', elements='dict', default=[], options=dict(
-        path=dict(type='path', required=True), content=dict(type='str', required=True), **FILE_SPEC)),
+        path=dict(type='path', required=True), content=dict(type='str', required=True), mode=dict(type='str', default='0644'),
+        **OWNERSHIP)),
     state=dict(type='str', choices=['started', 'stopped'], default='started'),
     enabled=dict(type='bool', default=True),
     health_check=dict(type='dict', options=dict(

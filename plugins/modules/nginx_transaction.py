@@ -32,38 +32,6 @@ description:
 author:
   - websocket.nginx maintainers (!UNKNOWN)
 options:
-  templates:
-    description:
-      - Templates rendered on the controller by the action plugin (role or playbook template search path, C(ansible_managed)
-        and every variable, as M(ansible.builtin.template) renders them) and written as O(files).
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      src:
-        description: The template, found as M(ansible.builtin.template) finds it.
-        type: str
-        required: true
-      dest:
-        description: Absolute path of the file on the host.
-        type: path
-        required: true
-      vars:
-        description: Variables added for this template only.
-        type: dict
-        default: {}
-      mode:
-        description: Octal mode.
-        type: str
-        default: "0644"
-      owner:
-        description: Owner.
-        type: str
-        default: root
-      group:
-        description: Group.
-        type: str
-        default: root
   copies:
     description:
       - Files read on the controller by the action plugin (found as M(ansible.builtin.copy) finds O(copies[].src)) and
@@ -327,6 +295,7 @@ options:
     type: str
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - websocket.nginx.controller_templates
 attributes:
   action:
     description: The action plugin renders the templates and reads the copies on the controller.
@@ -443,8 +412,7 @@ from ansible_collections.websocket.nginx.plugins.module_utils.config_transaction
     Wanted,
     decode_content,
 )
-
-OWNERSHIP = dict(owner=dict(type='str', default='root'), group=dict(type='str', default='root'))
+from ansible_collections.websocket.nginx.plugins.module_utils.file_options import DIRECTORIES, OWNERSHIP, TEMPLATES
 
 
 def _file_options(mode, secret):
@@ -453,9 +421,7 @@ def _file_options(mode, secret):
 
 
 ARGUMENT_SPEC = dict(
-    templates=dict(type='list', elements='dict', default=[], options=dict(
-        src=dict(type='str', required=True), dest=dict(type='path', required=True), vars=dict(type='dict', default={}),
-        mode=dict(type='str', default='0644'), **OWNERSHIP)),
+    templates=TEMPLATES,
     copies=dict(type='list', elements='dict', default=[], options=dict(
         src=dict(type='str', required=True), dest=dict(type='path', required=True), private=dict(type='bool', default=False),
         mode=dict(type='str'), **OWNERSHIP)),
@@ -464,8 +430,7 @@ ARGUMENT_SPEC = dict(
     private_files=dict(type='list', elements='dict', default=[], options=_file_options('0600', True),
                        mutually_exclusive=[('content', 'content_base64')]),
     remove=dict(type='list', elements='path', default=[]),
-    directories=dict(type='list', elements='dict', default=[], options=dict(
-        path=dict(type='path', required=True), mode=dict(type='str', default='0755'), **OWNERSHIP)),
+    directories=DIRECTORIES,
     upstream_checks=dict(type='list', elements='dict', default=[], options=dict(
         name=dict(type='str', required=True),
         servers=dict(type='list', elements='str', required=True),

@@ -66,7 +66,7 @@ def installed_files(collections):
 WANTED = ["MANIFEST.json", "roles/nginx/meta/argument_specs.yml", "roles/websocket_proxy/tasks/main.yml",
           "roles/echo_backend/tasks/main.yml", "plugins/action/role_config.py", "plugins/plugin_utils/site_model.py",
           "playbooks/site.yml", "meta/runtime.yml", "README.md", "changelogs/changelog.yaml"]
-UNWANTED = [".venv", "extensions",  ".ci", "scripts", ".git", "ansible.cfg", ".config", "changelogs/fragments"]
+UNWANTED = [".venv", "extensions", ".ci", "scripts", ".git", "ansible.cfg", ".config", "changelogs/fragments"]
 
 
 def test_tarball_holds_the_collection_and_no_development_files(installed):

@@ -10,6 +10,7 @@ waiting for it and shows the connection as "(unnamed)"; a silent backend never s
 import asyncio
 import mimetypes
 import re
+import sys
 import threading
 from collections import deque
 from dataclasses import dataclass, field
@@ -17,22 +18,16 @@ from pathlib import Path
 
 import pytest
 
-from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
-from selenium.webdriver.chrome.options import Options
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
 from websockets.asyncio.server import serve
 from websockets.datastructures import Headers
 from websockets.http11 import Response
 from websockets.protocol import State
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO_ROOT / "tests" / "support"))
+from headless_browser import chromium, missing_tools, wait_for_page  # noqa: E402  pylint: disable=wrong-import-position
 STATIC = REPO_ROOT / "extensions" / "molecule" / "shared" / "static"
-CHROMIUM = "/usr/bin/chromium"
-# Given to selenium, so that selenium-manager never runs (it would look for a driver online).
-CHROMEDRIVER = "/usr/bin/chromedriver"
 WHOAMI = "/ws/whoami"
 UNNAMED = "(unnamed)"
 # How long the page waits for a backend's name, read from the page so the test follows it.
@@ -147,24 +142,11 @@ def server():
 
 @pytest.fixture(scope="module")
 def browser():
-    missing = [path for path in (CHROMIUM, CHROMEDRIVER) if not Path(path).is_file()]
+    missing = missing_tools()
     if missing:
-        pytest.skip(f"{' and '.join(missing)} missing: make test-tools installs chromium and chromium-driver")
-    options = Options()
-    options.binary_location = CHROMIUM
-    for argument in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--no-proxy-server", "--window-size=1280,1000"):
-        options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # the console, for failures
-    with pytest.MonkeyPatch.context() as env:
-        # Loopback only, whatever *_PROXY says: selenium's requests to chromedriver read them.
-        for name in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
-            env.delenv(name, raising=False)
-        driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
-    try:
+        pytest.skip(missing)
+    with chromium() as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 @pytest.fixture
@@ -187,19 +169,7 @@ def page(server, browser):
 
 def wait_for(driver, what, condition, timeout=WAIT):
     """Poll the page until condition(snapshot); fail with what it shows and its console."""
-    snapshot = None
-
-    def check(_driver):
-        nonlocal snapshot
-        snapshot = driver.execute_script(SNAPSHOT)
-        return condition(snapshot)
-
-    try:
-        WebDriverWait(driver, timeout, poll_frequency=0.1).until(check)
-    except TimeoutException:
-        console = [entry["message"] for entry in driver.get_log("browser")]
-        pytest.fail(f"the page did not show {what} within {timeout}s.\nIt shows: {snapshot}\nConsole: {console}")
-    return snapshot
+    return wait_for_page(driver, SNAPSHOT, what, condition, timeout, poll=0.1)
 
 
 def send(driver, message):

@@ -128,7 +128,14 @@ class Nginx(object):
 
 def http_get(port, path='/'):
     """``(status, body)`` of ``GET path`` to 127.0.0.1:``port`` on a new connection."""
-    request = ('GET %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n' % path).encode('ascii')
+    status, _fields, body = raw_get(port, path)
+    return status, body
+
+
+def raw_get(port, path, headers=()):
+    """``(status, [(name, value), ...], body)`` of ``GET path``: every header line as sent, none merged."""
+    lines = ['GET %s HTTP/1.1' % path, 'Host: localhost', 'Connection: close'] + ['%s: %s' % item for item in headers]
+    request = ('\r\n'.join(lines) + '\r\n\r\n').encode('ascii')
     chunks = []
     with socket.create_connection((LOOPBACK, port), timeout=HTTP_TIMEOUT) as sock:
         sock.sendall(request)
@@ -137,8 +144,13 @@ def http_get(port, path='/'):
             if not data:
                 break
             chunks.append(data)
-    head, _sep, body = b''.join(chunks).partition(b'\r\n\r\n')
-    return int(head.split()[1]), body
+    head, _separator, body = b''.join(chunks).partition(b'\r\n\r\n')
+    status_line, *header_lines = head.decode('latin-1').split('\r\n')
+    fields = []
+    for line in header_lines:
+        name, _colon, value = line.partition(':')
+        fields.append((name, value.strip(' \t')))
+    return int(status_line.split(' ')[1]), fields, body
 
 
 def children_of(ppid):

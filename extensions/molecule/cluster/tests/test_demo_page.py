@@ -10,22 +10,14 @@ import re
 import struct
 import time
 from collections import Counter
-from pathlib import Path
 
 import pytest
-from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
-from selenium.webdriver.chrome.options import Options
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
 
 from conftest import BACKENDS, PROXY, SERVICE
+from headless_browser import chromium, missing_tools, wait_for_page
 from wsn_e2e import REPO_ROOT, base_url, docker_exec
 
-CHROMIUM = "/usr/bin/chromium"
-# Given to selenium, so that selenium-manager never runs (it would look for a driver online).
-CHROMEDRIVER = "/usr/bin/chromedriver"
 CONNECTIONS = 8  # not the page's default (6): the query parameter is used
 WHOAMI = "/ws/whoami"  # what the page opens; the backends' echo_backend_whoami_path
 SCREENSHOT = REPO_ROOT / "tests" / "output" / "browser" / "demo-page.png"
@@ -47,40 +39,16 @@ ECHO_LINE = re.compile(r"#(\d+) echo from (\S+): (.*)$")
 
 @pytest.fixture(scope="module")
 def browser():
-    missing = [path for path in (CHROMIUM, CHROMEDRIVER) if not Path(path).is_file()]
-    assert not missing, f"{missing} missing: scripts/setup-test-tools.sh installs chromium and chromium-driver"
-    options = Options()
-    options.binary_location = CHROMIUM
-    for argument in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--no-proxy-server", "--window-size=1280,1000"):
-        options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # the console, for failures
-    with pytest.MonkeyPatch.context() as env:
-        # Loopback only, whatever *_PROXY says: selenium's requests to chromedriver read them.
-        for name in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
-            env.delenv(name, raising=False)
-        driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
-    try:
+    missing = missing_tools()
+    assert not missing, missing
+    # Closed after the module: the page's WebSockets end before the drain tests count connections.
+    with chromium() as driver:
         yield driver
-    finally:
-        driver.quit()  # closes the page's WebSockets before the drain tests count connections
 
 
 def wait_for(driver, what, condition, timeout=15):
     """Poll the page until condition(snapshot); fail with what it shows and its console."""
-    snapshot = None
-
-    def check(_driver):
-        nonlocal snapshot
-        snapshot = driver.execute_script(SNAPSHOT)
-        return condition(snapshot)
-
-    try:
-        WebDriverWait(driver, timeout, poll_frequency=0.2).until(check)
-    except TimeoutException:
-        console = [entry["message"] for entry in driver.get_log("browser")]
-        pytest.fail(f"the page did not show {what} within {timeout}s.\nIt shows: {snapshot}\nConsole: {console}")
-    return snapshot
+    return wait_for_page(driver, SNAPSHOT, what, condition, timeout, poll=0.2)
 
 
 def echo_lines(snapshot):

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import email.utils
 import os
-import socket
 import tempfile
 import time
 
@@ -34,7 +33,7 @@ from hypothesis import strategies as st
 from ansible_collections.websocket.nginx.plugins.plugin_utils import nginx_values, site_model
 from ansible_collections.websocket.nginx.tests.unit import render_helpers as rh
 from ansible_collections.websocket.nginx.tests.unit.helpers import LOOPBACK, free_closed_port
-from ansible_collections.websocket.nginx.tests.unit.nginx_process import NGINX, Nginx
+from ansible_collections.websocket.nginx.tests.unit.nginx_process import NGINX, Nginx, raw_get
 
 pytestmark = pytest.mark.skipif(not os.access(NGINX, os.X_OK), reason='needs %s (make test-tools)' % NGINX)
 
@@ -55,27 +54,6 @@ LOCATIONS = {
 # At server level: what a static location must not inherit (expires, Cache-Control) and what it must repeat.
 EXTRA_DIRECTIVES = ['expires 5m;', 'add_header Cache-Control "private, max-age=1" always;',
                     'add_header X-Frame-Options DENY always;']
-
-
-def raw_get(port, path, headers=()):
-    """``(status, [(name, value), ...], body)`` of ``GET path``: every header line as sent, none merged."""
-    lines = ['GET %s HTTP/1.1' % path, 'Host: localhost', 'Connection: close'] + ['%s: %s' % item for item in headers]
-    request = ('\r\n'.join(lines) + '\r\n\r\n').encode('ascii')
-    chunks = []
-    with socket.create_connection((LOOPBACK, port), timeout=5) as sock:
-        sock.sendall(request)
-        while True:
-            data = sock.recv(65536)
-            if not data:
-                break
-            chunks.append(data)
-    head, _separator, body = b''.join(chunks).partition(b'\r\n\r\n')
-    status_line, *header_lines = head.decode('latin-1').split('\r\n')
-    fields = []
-    for line in header_lines:
-        name, _colon, value = line.partition(':')
-        fields.append((name, value.strip(' \t')))
-    return int(status_line.split(' ')[1]), fields, body
 
 
 def values(fields, name):
