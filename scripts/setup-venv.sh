@@ -68,8 +68,16 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
     echo "$wanted" > "$stamp"
 fi
 
-# Make this checkout visible to Ansible as websocket.nginx (ansible.cfg names .venv's; make compat uses it too).
+# Make this checkout visible to Ansible as websocket.nginx (ansible.cfg names .venv's; make compat uses it too),
+# and ansible.posix of the ansible package beside it, so that make compat's ansible-core finds the tests' json
+# callback there without an ansible package of its own.
 [ "$VENV" = .venv ] || exit 0
-collections="$VENV/collections/ansible_collections/websocket"
-mkdir -p "$collections"
-ln -sfn "$PWD" "$collections/nginx"
+collections="$VENV/collections/ansible_collections"
+mkdir -p "$collections/websocket" "$collections/ansible"
+ln -sfn "$PWD" "$collections/websocket/nginx"
+posix=$(echo "$VENV"/lib/python3.*/site-packages/ansible_collections/ansible/posix)
+if [ ! -d "$posix" ]; then
+    echo "setup-venv: ERROR: ansible.posix is not in $VENV (the ansible package of $REQUIREMENTS)" >&2
+    exit 1
+fi
+ln -sfn "$PWD/$posix" "$collections/ansible/posix"

@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 ---
 module: app_service
 short_description: Install a small application as a systemd service and check that it answers, in one call
-version_added: "0.4.0"
+version_added: "1.0.0"
 description:
   - "In one call on the host, in this order: makes sure the system group and user the service runs as exist, creates
     its directories, writes its files (the program and its systemd unit) atomically, runs C(systemctl daemon-reload) when

@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 ---
 module: nginx_transaction
 short_description: Change nginx's configuration files as one transaction that puts everything back when a step fails
-version_added: "0.4.0"
+version_added: "1.0.0"
 description:
   - "In one call on the host: checks the upstream servers (all at once; nothing changes when one has too few healthy
     servers), saves the previous version of every file it will touch, writes each changed file atomically (a temporary

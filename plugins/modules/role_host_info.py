@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 ---
 module: role_host_info
 short_description: Read what the roles' configuration model needs to know about a host, in one call
-version_added: "0.4.0"
+version_added: "1.0.0"
 description:
   - Internal to this collection; M(websocket.nginx.role_config) calls it once per role run, asking only for what
     that role's model needs. Not meant to be called from playbooks, though it is harmless there.

@@ -2,6 +2,7 @@
 
 import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,37 @@ import wsn_e2e  # noqa: E402  (needs the path above)
 SCENARIO_DIR = Path(__file__).resolve().parents[1]
 INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
 HOSTS = testinfra.utils.ansible_runner.AnsibleRunner(INVENTORY).get_hosts("websocket_proxies")
+
+
+# Last: the idle check, then what ends every WebSocket: test_upstream_health.py stops the echo backend,
+# test_services.py's package upgrade restarts nginx.
+LAST = {"test_idle_websocket.py": 1, "test_upstream_health.py": 2, "test_services.py": 3}
+
+
+def pytest_collection_modifyitems(items):
+    items.sort(key=lambda item: LAST.get(Path(str(item.fspath)).name, 0))  # stable: the rest keep their order
+
+
+@pytest.fixture(scope="session", autouse=True)
+def idle_websockets():
+    """WebSockets opened before the first test and left idle, for test_idle_websocket.py: on /ws/ and on a
+    location with a 3 s read timeout, on each proxy. That test runs after the others but the two that end
+    every WebSocket (LAST above), so they stay idle through every reload and rollback of those, and its
+    wait overlaps them."""
+    sockets = {"ws": {}, "short": {}}
+    try:
+        for host in HOSTS:
+            sockets["ws"][host] = wsn_e2e.ws_connect(f"{wsn_e2e.base_url(host, scheme='ws')}/ws/")
+            sockets["short"][host] = wsn_e2e.ws_connect(f"{wsn_e2e.base_url(host, scheme='ws')}/ws-short-timeout/")
+        for kind in sockets.values():
+            for host, ws in kind.items():
+                ws.send(f"before idle on {host}")
+                assert ws.recv(timeout=10) == f"before idle on {host}"
+        yield dict(sockets, since=time.monotonic())
+    finally:
+        for kind in sockets.values():
+            for ws in kind.values():
+                ws.close()
 
 
 @pytest.fixture(params=HOSTS)

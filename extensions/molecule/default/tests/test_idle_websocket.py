@@ -1,35 +1,23 @@
-"""An idle WebSocket outlives nginx's default 60 s proxy_read_timeout."""
+"""An idle WebSocket outlives nginx's default 60 s proxy_read_timeout, and the reloads and rollbacks of the
+other tests (the sockets are opened before the first test and checked after every test
+that does not end them: conftest.idle_websockets)."""
 
 import time
 
 import pytest
-from conftest import HOSTS
 from websockets.exceptions import ConnectionClosed
-from wsn_e2e import base_url, ws_connect
 
 IDLE_SECONDS = 65
 
 
-def test_idle_websocket_stays_open_past_60_seconds_and_a_short_read_timeout_closes_it():
+def test_idle_websocket_stays_open_past_60_seconds_and_a_short_read_timeout_closes_it(idle_websockets):
     """One shared wait for every host. The control, idle as long on a location with a 3 s read timeout:
     nothing but nginx's timeout keeps an idle socket open (no pings from either side), so it closes."""
-    sockets, short = {}, {}
-    try:
-        for host in HOSTS:
-            sockets[host] = ws_connect(f"{base_url(host, scheme='ws')}/ws/")
-            short[host] = ws_connect(f"{base_url(host, scheme='ws')}/ws-short-timeout/")
-        for host in HOSTS:
-            for ws in (sockets[host], short[host]):
-                ws.send(f"before idle on {host}")
-                assert ws.recv(timeout=10) == f"before idle on {host}"
-        time.sleep(IDLE_SECONDS)
-        for host, ws in sockets.items():
-            ws.send(f"after {IDLE_SECONDS} s idle on {host}")
-            assert ws.recv(timeout=10) == f"after {IDLE_SECONDS} s idle on {host}"
-        for host, ws in short.items():
-            with pytest.raises(ConnectionClosed):
-                ws.send("too late")
-                ws.recv(timeout=5)
-    finally:
-        for ws in (*sockets.values(), *short.values()):
-            ws.close()
+    time.sleep(max(0.0, IDLE_SECONDS - (time.monotonic() - idle_websockets["since"])))
+    for host, ws in idle_websockets["ws"].items():
+        ws.send(f"after {IDLE_SECONDS} s idle on {host}")
+        assert ws.recv(timeout=10) == f"after {IDLE_SECONDS} s idle on {host}"
+    for ws in idle_websockets["short"].values():
+        with pytest.raises(ConnectionClosed):
+            ws.send("too late")
+            ws.recv(timeout=5)
