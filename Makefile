@@ -40,9 +40,17 @@ demo: setup ## Deploy the demo (proxy + 2 backends in containers) and echo throu
 demo-destroy: venv ## Remove the demo containers
 	$(DEMO_PORTS) molecule destroy -s demo
 
+# make unit's and make roles-check's tests.
+UNIT_TESTS := tests/unit tests/tooling tests/demo
+ROLE_TESTS := tests/roles tests/compat
+
+# lint, build-check and sanity run side by side (each mostly on one core of two; output kept per target); the
+# pytest targets use both cores themselves (-n 2).
 test: setup test-tools ## The whole suite: lint, unit, role validation, build, sanity, ansible-core 2.17, molecule
 	@start=$$(date +%s); \
-	$(MAKE) --no-print-directory lint unit roles-check build-check sanity compat molecule; \
+	$(MAKE) --no-print-directory unit roles-check; \
+	$(MAKE) --no-print-directory -j2 --output-sync=target lint build-check sanity; \
+	$(MAKE) --no-print-directory compat molecule; \
 	echo "make test: all passed in $$(( $$(date +%s) - start )) s"
 
 lint: venv ## ansible-lint, antsibull-docs, changelog fragments and CHANGELOG.md
@@ -56,13 +64,13 @@ lint: venv ## ansible-lint, antsibull-docs, changelog fragments and CHANGELOG.md
 	diff -u CHANGELOG.md "$$tmp" || { echo "CHANGELOG.md is stale: run antsibull-changelog generate" >&2; exit 1; }
 
 unit: venv ## Module unit tests against real servers on loopback; the changelog fragment check
-	python -m pytest -p no:cacheprovider -n 2 tests/unit tests/tooling tests/demo
+	python -m pytest -p no:cacheprovider -n 2 $(UNIT_TESTS)
 
 role-docs: venv ## Rewrite the "Role variables" section of each role README from its argument spec
 	python scripts/role_readmes.py
 
 roles-check: venv ## Every invalid role variable stops the play with its own message; each role renders in check mode
-	python -m pytest -p no:cacheprovider -n 2 tests/roles tests/compat
+	python -m pytest -p no:cacheprovider -n 2 $(ROLE_TESTS)
 
 build-check: venv ## Build the collection tarball, run Galaxy's importer on it, use it by FQCN from an empty path
 	python -m pytest -p no:cacheprovider tests/build

@@ -17,7 +17,7 @@ import ipaddress
 import math
 import re
 
-from ansible_collections.websocket.nginx.plugins.module_utils.websocket_client import format_address
+from ansible_collections.websocket.nginx.plugins.module_utils.websocket_client import format_address, split_host_port
 from ansible_collections.websocket.nginx.plugins.plugin_utils import nginx_values as nv
 from ansible_collections.websocket.nginx.plugins.plugin_utils.role_spec import Problems, validate_role_variables
 
@@ -149,6 +149,9 @@ class NginxConfig:
     error_log: str
     error_log_level: str
     http_extra_directives: list
+    # stub_status on a loopback address (None: off) and its path.
+    status_listen: str | None
+    status_path: str
     remove_default_site: bool
     service_enabled: bool
     hard_nofile_limit: int | None
@@ -164,6 +167,20 @@ def _log_path(value, what):
     if ' ' in path:
         raise ValueError('%s must be a file path without spaces, got %s' % (what, nv.show(value)))
     return path
+
+
+def check_status_listen(value, what='nginx_status_listen'):
+    """Where stub_status listens: a loopback address with a port, so that only this host can read it."""
+    wanted = ('%s must be a loopback address with a port, such as 127.0.0.1:8079 or [::1]:8079, so that only this '
+              'host can read the status (or set nginx_status_enabled: false), got %s' % (what, nv.show(value)))
+    try:
+        host, port = split_host_port(nv.check_text(value, what, allow_dollar=False))
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        raise ValueError(wanted)
+    if port is None or not address.is_loopback:
+        raise ValueError(wanted)
+    return format_address(host, nv.check_int(port, what + ' port', 1, 65535))
 
 
 def build_nginx(variables, hard_nofile_limit, cpus=None):
@@ -230,6 +247,13 @@ def build_nginx(variables, hard_nofile_limit, cpus=None):
     for index, text in enumerate(p['nginx_http_extra_directives']):
         if check('nginx_http_extra_directives[%d]' % index, nv.check_raw_directives, text) is not None:
             extra.append(text.strip(nv.NGINX_WHITESPACE))  # nginx's own whitespace only, see site_model
+    status_listen = None
+    if p['nginx_status_enabled']:
+        status_listen = check('', check_status_listen, p['nginx_status_listen'])
+    status_path = p['nginx_status_path']
+    if not URL_PATH.fullmatch(status_path) or status_path == '/':
+        problems.add('', 'nginx_status_path must be a URL path other than "/", starting with "/", without spaces or '
+                         'control characters, got %s' % nv.show(status_path))
     problems.raise_if_any()
     return NginxConfig(
         package_name=p['nginx_package_name'], package_state=p['nginx_package_state'],
@@ -241,7 +265,8 @@ def build_nginx(variables, hard_nofile_limit, cpus=None):
         keepalive_timeout=p['nginx_keepalive_timeout'], server_tokens=p['nginx_server_tokens'],
         access_log=access_log if access_log == 'off' else access_log.rstrip('/'), error_log=error_log,
         error_log_level=p['nginx_error_log_level'],
-        http_extra_directives=extra, remove_default_site=p['nginx_remove_default_site'],
+        http_extra_directives=extra, status_listen=status_listen, status_path=status_path,
+        remove_default_site=p['nginx_remove_default_site'],
         service_enabled=p['nginx_service_enabled'], hard_nofile_limit=hard_nofile_limit, cpus=cpus,
     )
 

@@ -52,7 +52,8 @@ def test_nginx_defaults():
         'holds_websockets': 10000,
         'worker_shutdown_timeout': '1h', 'multi_accept': False, 'request_pool_size': '1k', 'keepalive_timeout': '65s',
         'server_tokens': False, 'access_log': '/var/log/nginx/access.log', 'error_log': '/var/log/nginx/error.log',
-        'error_log_level': 'warn', 'http_extra_directives': [], 'remove_default_site': True, 'service_enabled': True,
+        'error_log_level': 'warn', 'http_extra_directives': [], 'status_listen': '127.0.0.1:8079',
+        'status_path': '/stub_status', 'remove_default_site': True, 'service_enabled': True,
         'hard_nofile_limit': LIMIT, 'cpus': None,
     }
     assert server_models.build_nginx({}, None).hard_nofile_limit is None
@@ -84,6 +85,11 @@ def test_nginx_defaults():
     ({'nginx_access_log': 'off'}, LIMIT, 'access_log', 'off'),
     ({'nginx_access_log': '/var/log/nginx/ws.log'}, LIMIT, 'access_log', '/var/log/nginx/ws.log'),
     ({'nginx_error_log': 'stderr'}, LIMIT, 'error_log', 'stderr'),
+    ({}, LIMIT, 'status_listen', '127.0.0.1:8079'),
+    ({'nginx_status_listen': '[::1]:9113'}, LIMIT, 'status_listen', '[::1]:9113'),
+    ({'nginx_status_listen': '127.0.0.2:80'}, LIMIT, 'status_listen', '127.0.0.2:80'),
+    ({'nginx_status_enabled': 'false', 'nginx_status_listen': '0.0.0.0:80'}, LIMIT, 'status_listen', None),
+    ({'nginx_status_path': '/nginx/status'}, LIMIT, 'status_path', '/nginx/status'),
     ({'nginx_multi_accept': 'yes'}, LIMIT, 'multi_accept', True),
     ({'nginx_server_tokens': 'false'}, LIMIT, 'server_tokens', False),
     ({'nginx_apt_cache_valid_time': '0'}, LIMIT, 'apt_cache_valid_time', 0),
@@ -235,6 +241,21 @@ NGINX_BAD = [
     pytest.param({'nginx_error_log': 'error.log'}, LIMIT,
                  'nginx_error_log (a path or "stderr") must be an absolute path (start with "/"), got "error.log"',
                  id='error_log-relative'),
+    *[pytest.param({'nginx_status_listen': listen}, LIMIT,
+                   'nginx_status_listen must be a loopback address with a port, such as 127.0.0.1:8079 or [::1]:8079, '
+                   'so that only this host can read the status (or set nginx_status_enabled: false), got %s' % shown,
+                   id='status_listen-' + name)
+      for name, listen, shown in [('public', '0.0.0.0:8079', '"0.0.0.0:8079"'), ('lan', '10.0.0.5:8079', '"10.0.0.5:8079"'),
+                                  ('v6-any', '[::]:8079', '"[::]:8079"'), ('no-port', '127.0.0.1', '"127.0.0.1"'),
+                                  ('name', 'localhost:8079', '"localhost:8079"'), ('unix', 'unix:/run/s.sock',
+                                                                                   '"unix:/run/s.sock"'),
+                                  ('port-0', '127.0.0.1:0', '"127.0.0.1:0"'),
+                                  ('injection', '127.0.0.1:8079; allow all', '"127.0.0.1:8079; allow all"')]],
+    *[pytest.param({'nginx_status_path': path}, LIMIT,
+                   'nginx_status_path must be a URL path other than "/", starting with "/", without spaces or control '
+                   'characters, got %s' % shown, id='status_path-' + name)
+      for name, path, shown in [('root', '/', '"/"'), ('relative', 'status', '"status"'),
+                                ('space', '/a b', '"/a b"'), ('newline', '/status\n', '"/status\\n"')]],
     pytest.param({'nginx_error_log': 'off'}, LIMIT,
                  'nginx_error_log (a path or "stderr") must be an absolute path (start with "/"), got "off"',
                  id='error_log-off'),     # nginx would write to a file called "off"

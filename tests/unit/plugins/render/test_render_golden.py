@@ -172,6 +172,7 @@ GOLDEN_SITES = {
 
 NGINX_VARIANTS = {
     'defaults': {},
+    'no-status': {'nginx_status_enabled': False},
     'variant': {
         'nginx_user': 'www-data',
         'nginx_websocket_capacity': 800,
@@ -187,6 +188,8 @@ NGINX_VARIANTS = {
         'nginx_error_log': 'stderr',
         'nginx_error_log_level': 'notice',
         'nginx_include_dir': '/etc/nginx/conf.d',
+        'nginx_status_listen': '[::1]:9113',
+        'nginx_status_path': '/nginx/status',
         'nginx_http_extra_directives': [
             'client_max_body_size 10m;',
             "log_format websocket '$remote_addr [$time_local] \"$request\" $status ${request_time}s';",

@@ -1,0 +1,36 @@
+"""nginx's stub_status answers on the loopback address the nginx role gives it, and on nothing a client reaches."""
+
+import re
+import socket
+
+import docker
+from wsn_e2e import http_get
+
+STATUS = "http://127.0.0.1:8079/stub_status"  # the role's defaults
+GET = "python3 -c \"import sys, urllib.request, urllib.error\ntry:\n    r = urllib.request.urlopen(sys.argv[1], timeout=5)\n" \
+      "    print(r.status); print(r.read().decode())\nexcept urllib.error.HTTPError as e:\n    print(e.code)\" '%s'"
+STUB_STATUS = re.compile(r"Active connections: \d+\s+server accepts handled requests\s+\d+ \d+ \d+\s+"
+                         r"Reading: \d+ Writing: \d+ Waiting: \d+\s*")
+
+
+def container_address(name):
+    client = docker.from_env()
+    try:
+        networks = client.containers.get(name).attrs["NetworkSettings"]["Networks"]
+    finally:
+        client.close()
+    return next(network["IPAddress"] for network in networks.values() if network["IPAddress"])
+
+
+def test_the_status_answers_on_the_hosts_loopback(container):
+    status, _newline, body = container.check_output(GET % STATUS).partition("\n")
+    assert status == "200" and STUB_STATUS.fullmatch(body), body
+    assert container.check_output(GET % "http://127.0.0.1:8079/") == "404"  # only its own path
+
+
+def test_the_status_is_not_reachable_from_outside(proxy, http_base):
+    status, _headers, body = http_get(f"{http_base}/stub_status")
+    assert status == 404 and b"Active connections" not in body
+    with socket.socket() as sock:
+        sock.settimeout(5)
+        assert sock.connect_ex((container_address(proxy), 8079)) != 0  # nothing listens there but loopback
