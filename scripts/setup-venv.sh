@@ -60,7 +60,9 @@ wanted=$(sha256sum "$REQUIREMENTS" | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
     echo "setup-venv: installing $REQUIREMENTS into $VENV"
     # This machine's pip config names local wheel folders that may be absent; drop that noise.
-    if ! "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$REQUIREMENTS" \
+    # --no-compile: Python compiles what is imported on first use; compiling every file of the ansible
+    # package up front made a fresh install take 39 s instead of 13 s.
+    if ! "$VENV/bin/python" -m pip install --quiet --no-compile --disable-pip-version-check -r "$REQUIREMENTS" \
             2> >(grep -v "^WARNING: Location 'file:" >&2); then
         echo "setup-venv: ERROR: pip could not install $REQUIREMENTS (see above)" >&2
         exit 1
