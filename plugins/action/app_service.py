@@ -9,7 +9,7 @@ from __future__ import annotations
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.websocket.nginx.plugins.modules.app_service import ARGUMENT_SPEC
-from ansible_collections.websocket.nginx.plugins.plugin_utils.controller_files import render_template
+from ansible_collections.websocket.nginx.plugins.plugin_utils.controller_files import rendered_files
 
 MODULE = 'websocket.nginx.app_service'
 
@@ -24,11 +24,7 @@ class ActionModule(ActionBase):
         result = super().run(tmp, task_vars)
         validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
         del validation
-        files = list(args.pop('files'))
-        for item in args.pop('templates'):
-            files.append(dict(path=item['dest'], content=render_template(self, item, task_vars), mode=item['mode'],
-                              owner=item['owner'], group=item['group']))
-        args['files'] = files
+        args['files'] = list(args.pop('files')) + rendered_files(self, args.pop('templates'), task_vars)
         args = dict((key, value) for key, value in args.items() if value is not None)
         result.update(self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars))
         return result

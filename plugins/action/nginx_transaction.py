@@ -12,7 +12,7 @@ from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.websocket.nginx.plugins.modules.nginx_transaction import ARGUMENT_SPEC
-from ansible_collections.websocket.nginx.plugins.plugin_utils.controller_files import read_copy, render_template
+from ansible_collections.websocket.nginx.plugins.plugin_utils.controller_files import read_copy, rendered_files
 
 MODULE = 'websocket.nginx.nginx_transaction'
 
@@ -38,11 +38,8 @@ class ActionModule(ActionBase):
         result = super().run(tmp, task_vars)
         validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
         del validation
-        files = list(args.pop('files'))
+        files = list(args.pop('files')) + rendered_files(self, args.pop('templates'), task_vars)
         private_files = list(args.pop('private_files'))
-        for item in args.pop('templates'):
-            files.append(dict(path=item['dest'], content=render_template(self, item, task_vars), mode=item['mode'],
-                              owner=item['owner'], group=item['group']))
         for item in args.pop('copies'):
             data = read_copy(self, item)
             entry = dict(path=item['dest'], content_base64=to_text(base64.b64encode(data)), owner=item['owner'],

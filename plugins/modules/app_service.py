@@ -284,13 +284,13 @@ class AppService(object):
         self.diffs = []
 
     def command(self, argv, what):
+        """Run a command that changes the host (not in check mode); ServiceError with its words when it fails."""
         if self.check_mode:
-            return ''
+            return
         rc, out, err = self.module.run_command(argv, check_rc=False)
         if rc != 0:
             raise ServiceError('%s failed (%s, exit status %d): %s' % (what, ' '.join(argv), rc, (err or out).strip()))
         self.result['changed'] = True
-        return out
 
     # -- the account ----------------------------------------------------------
     def ensure_account(self):
@@ -303,10 +303,11 @@ class AppService(object):
                 raise ServiceError('%s must be a user or group name, got %r' % (what, name))
         done = self.result['account'] = {}
         try:
-            grp.getgrnam(group)
+            group_id = grp.getgrnam(group).gr_gid
             done['group'] = 'unchanged'
         except KeyError:
             self.command([self.module.get_bin_path('groupadd', required=True), '--system', group], 'creating the group')
+            group_id = None  # a new group: the user's primary group cannot be it yet
             done['group'] = 'created'
         wanted = (account['comment'], account['home'], account['shell'])
         try:
@@ -316,7 +317,6 @@ class AppService(object):
                           '--comment', wanted[0], '--home-dir', wanted[1], '--shell', wanted[2], user], 'creating the user')
             done['user'] = 'created'
             return
-        group_id = None if done['group'] == 'created' else grp.getgrnam(group).gr_gid
         if (entry.pw_gecos, entry.pw_dir, entry.pw_shell) == wanted and entry.pw_gid == group_id:
             done['user'] = 'unchanged'
             return
@@ -416,12 +416,12 @@ class AppService(object):
         actions = self.result['service']['actions']
         unit = '%s.service' % name
 
-        def act(action, *argv):
+        def act(action):
             actions.append(action)
-            self.command([systemctl] + list(argv), 'systemctl %s' % action)
+            self.command([systemctl, action] + ([] if action == 'daemon-reload' else ['--', unit]), 'systemctl %s' % action)
 
         if any(path.startswith(UNIT_DIRECTORY) for path in written):
-            act('daemon-reload', 'daemon-reload')
+            act('daemon-reload')
             if not self.check_mode:
                 state = self.service_state(systemctl)
         if state.get('load') != 'loaded' and not (self.check_mode and written):
@@ -429,14 +429,14 @@ class AppService(object):
                                % (unit, state.get('load') or 'no such unit'))
         enabled = state.get('enabled') == 'enabled'
         if params['enabled'] != enabled:
-            act('enable' if params['enabled'] else 'disable', 'enable' if params['enabled'] else 'disable', '--', unit)
+            act('enable' if params['enabled'] else 'disable')
         active = state.get('active') == 'active'
         if params['state'] == 'started' and not active:
-            act('start', 'start', '--', unit)
+            act('start')
         elif params['state'] == 'started' and written:
-            act('restart', 'restart', '--', unit)
+            act('restart')
         elif params['state'] == 'stopped' and active:
-            act('stop', 'stop', '--', unit)
+            act('stop')
         if actions:
             self.result['changed'] = True
 

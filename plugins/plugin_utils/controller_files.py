@@ -24,6 +24,12 @@ def render_template(action, item, task_vars):
     return to_text(rendered)
 
 
+def rendered_files(action, templates, task_vars):
+    """The ``files`` entries (path, content, mode, owner, group) the modules write for their ``templates`` option."""
+    return [dict(path=item['dest'], content=render_template(action, item, task_vars), mode=item['mode'],
+                 owner=item['owner'], group=item['group']) for item in templates]
+
+
 def read_copy(action, item):
     """The bytes of ``item['src']``, found as ansible.builtin.copy finds it (files/ search path, vault decrypted)."""
     try:

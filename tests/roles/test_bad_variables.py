@@ -16,7 +16,6 @@ this machine.
 
 import json
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -24,6 +23,10 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / ".venv" / "collections"))
+
+from ansible_collections.websocket.nginx.tests.unit.helpers import ansible_wording  # noqa: E402
+
 GOOD_SITE = {
     "name": "demo",
     "upstreams": [{"name": "echo", "servers": [{"address": "127.0.0.1:8765"}]}],
@@ -43,10 +46,9 @@ BASE_ENV = {**{name: value for name, value in os.environ.items() if name != "ANS
 ENV = {**BASE_ENV, "ANSIBLE_STDOUT_CALLBACK": "default", "ANSIBLE_CALLBACK_RESULT_FORMAT": "json"}
 
 
-def ansible_wording(output):
-    """``output`` on one line, with a type named as ansible-core 2.19 and later name it: "str", where earlier
-    versions (make compat runs these tests with 2.17) say "<class 'str'>"."""
-    return re.sub(r"<class '(\w+)'>", r"\1", " ".join(output.split()))
+def one_line(output):
+    """``output`` on one line, worded as ansible-core 2.19 and later word it (make compat runs these tests with 2.17)."""
+    return ansible_wording(" ".join(output.split()))
 
 
 def site(**changes):
@@ -121,7 +123,7 @@ def test_invalid_variables_stop_the_play_before_any_change(role, variables, erro
 def test_type_errors_are_found_by_ansible_before_the_model(tmp_path):
     returncode, output = run_role("echo_backend", tmp_path, "-e", json.dumps({"echo_backend_port": "abc"}))
     assert returncode == 2, output
-    flat = ansible_wording(output)
+    flat = one_line(output)
     assert "argument 'echo_backend_port' is of type str and we were unable to convert to int" in flat, output
     assert "invalid variables, nothing was changed" not in output
     assert "Check the variables and build" not in output          # role_config never ran
@@ -225,7 +227,7 @@ def run_drain(tmp_path, *extra_vars):
 @pytest.mark.parametrize(("variables", "messages"), DRAIN_CASES)
 def test_invalid_drain_request_stops_before_any_change(variables, messages, tmp_path):
     returncode, output = run_drain(tmp_path, json.dumps(variables))
-    flat = ansible_wording(output)
+    flat = one_line(output)
     assert returncode == 2, output
     for message in messages:
         assert message in flat, output

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from test_bad_variables import ansible_playbook, ansible_wording
+from test_bad_variables import ansible_playbook, one_line
 
 TLS_SITE = {
     "upstreams": [{"name": "app", "servers": [{"address": "127.0.0.1:8765"}]}],
@@ -94,7 +94,7 @@ def test_one_call_per_role_and_none_without_tls(tmp_path):
     assert overridden["host"]["nginx_build"] == [[1, 26, 3], [3, 5, 1]]
     assert "nginx" not in overridden["host"] and "os_version_id" not in overridden["host"]
     assert [site["listen"][0]["params"] for site in overridden["config"]["sites"]][0] == ["ssl", "reuseport"]
-    assert "argument 'websocket_proxy_upstream_keepalive' is of type str" in ansible_wording(output)
+    assert "argument 'websocket_proxy_upstream_keepalive' is of type str" in one_line(output)
 
 
 @pytest.mark.parametrize("role", ["nginx", "echo_backend"])
