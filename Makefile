@@ -16,7 +16,7 @@ DEMO_PORT ?= 8080
 DEMO_TLS_PORT ?= 8443
 DEMO_PORTS := WSN_DEMO_PORT=$(DEMO_PORT) WSN_DEMO_TLS_PORT=$(DEMO_TLS_PORT)
 
-.PHONY: help setup venv docker test-tools demo demo-destroy test lint unit role-docs roles-check build-check sanity compat molecule bench bench-versus clean
+.PHONY: help setup venv docker test-tools demo demo-destroy test checks lint unit role-docs roles-check build-check sanity compat molecule bench bench-versus clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -44,14 +44,19 @@ demo-destroy: venv ## Remove the demo containers
 UNIT_TESTS := tests/unit tests/tooling tests/demo
 ROLE_TESTS := tests/roles tests/compat
 
-# lint, build-check and sanity run side by side (each mostly on one core of two; output kept per target); the
-# pytest targets use both cores themselves (-n 2).
+# The molecule scenarios (containers, mostly waiting: about half of the two cores idle) run beside the checks, which
+# use the cores themselves (pytest with -n 2). Three job slots: molecule, the checks, and one more the checks' own
+# makes share, so two checks run side by side. Each target's output is printed whole when it ends
+# (--output-sync): the checks' as each one ends, molecule's at its end.
 test: setup test-tools ## The whole suite: lint, unit, role validation, build, sanity, ansible-core 2.17, molecule
 	@start=$$(date +%s); \
-	$(MAKE) --no-print-directory unit roles-check; \
-	$(MAKE) --no-print-directory -j2 --output-sync=target lint build-check sanity; \
-	$(MAKE) --no-print-directory compat molecule; \
+	$(MAKE) --no-print-directory -j3 --output-sync=target checks molecule; \
 	echo "make test: all passed in $$(( $$(date +%s) - start )) s"
+
+checks: venv test-tools ## make test without molecule: unit and roles-check, then lint, build-check and sanity, then compat
+	@$(MAKE) --no-print-directory unit roles-check
+	@$(MAKE) --no-print-directory lint build-check sanity
+	@$(MAKE) --no-print-directory compat
 
 lint: venv ## ansible-lint, antsibull-docs, changelog fragments and CHANGELOG.md
 	ansible-lint --profile production
