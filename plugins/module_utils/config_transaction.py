@@ -202,6 +202,25 @@ def _fsync_directory(directory):
         os.close(fd)
 
 
+def create_log_file(log_file):
+    """An empty log file with its mode and owner when it is missing and its directory exists (else nginx -t
+    names the problem); an existing one is left as it is."""
+    path = log_file['path']
+    if not os.path.isdir(os.path.dirname(path)):
+        return
+    mode = parse_mode(log_file.get('mode', '0640'), path)
+    uid, gid = _ids(log_file.get('owner', 'www-data'), log_file.get('group', 'adm'))
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    except FileExistsError:
+        return
+    try:
+        os.fchown(fd, uid, gid)
+        os.fchmod(fd, mode)  # the umask left out
+    finally:
+        os.close(fd)
+
+
 def remove_leftover_temp_files(directories):
     """Temporary files an interrupted write left behind (never read by nginx, but clutter)."""
     for directory in directories:
@@ -514,13 +533,14 @@ def _failures(report):
 class Transaction(object):
     """One change: see the module docstring. ``run()`` returns the result dict or raises TransactionError."""
 
-    def __init__(self, files=(), remove=(), directories=(), upstream_checks=(), proxy_checks=(), nginx_binary='/usr/sbin/nginx',
+    def __init__(self, files=(), remove=(), directories=(), log_files=(), upstream_checks=(), proxy_checks=(), nginx_binary='/usr/sbin/nginx',
                  nginx_config='/etc/nginx/nginx.conf', reload=True, pid_file='/run/nginx.pid', service='nginx',
                  reload_timeout=30.0, rollback_on_failed_check=True, state_dir=DEFAULT_STATE_DIR, transaction_id=None,
                  check_mode=False, diff=False, run_command=None):
         self.files = list(files)
         self.remove = list(remove)
         self.directories = list(directories)
+        self.log_files = list(log_files)
         self.upstream_checks = list(upstream_checks)
         self.proxy_checks = list(proxy_checks)
         self.nginx_binary = nginx_binary
@@ -687,6 +707,8 @@ class Transaction(object):
                 uid, gid = _ids(directory.get('owner', 'root'), directory.get('group', 'root'))
                 os.chown(path, uid, gid)
                 self.journal.created_directory(path)
+        for log_file in self.log_files:
+            create_log_file(log_file)
         for path, _wanted, _current in changes:
             self.journal.keep(path)
         # Written (fsync) once every previous version is saved, and before any live file changes.

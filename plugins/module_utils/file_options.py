@@ -11,5 +11,9 @@ OWNERSHIP = dict(owner=dict(type='str', default='root'), group=dict(type='str', 
 TEMPLATES = dict(type='list', elements='dict', default=[], options=dict(
     src=dict(type='str', required=True), dest=dict(type='path', required=True), vars=dict(type='dict', default={}),
     mode=dict(type='str', default='0644'), **OWNERSHIP))
+# Files nginx itself writes (logs): created empty when missing, never written or removed.
+LOG_FILES = dict(type='list', elements='dict', default=[], options=dict(
+    path=dict(type='path', required=True), mode=dict(type='str', default='0640'),
+    owner=dict(type='str', default='www-data'), group=dict(type='str', default='adm')))
 DIRECTORIES = dict(type='list', elements='dict', default=[], options=dict(
     path=dict(type='path', required=True), mode=dict(type='str', default='0755'), **OWNERSHIP))

@@ -146,6 +146,34 @@ options:
         description: Group.
         type: str
         default: root
+  log_files:
+    description:
+      - Log files the new configuration names (the websocket_proxy role's session log), created empty with this
+        mode and owner when missing, before C(nginx -t) opens them. nginx itself would create them as root,
+        mode 0644, readable by every user of the host.
+      - Never written, truncated or removed; left in place when the transaction is rolled back.
+      - Only created when the transaction writes files, and only in a directory that exists.
+    type: list
+    elements: dict
+    default: []
+    version_added: 1.1.0
+    suboptions:
+      path:
+        description: Absolute path.
+        type: path
+        required: true
+      mode:
+        description: Octal mode.
+        type: str
+        default: "0640"
+      owner:
+        description: Owner (Debian's logrotate for nginx creates its logs as C(www-data)).
+        type: str
+        default: www-data
+      group:
+        description: Group.
+        type: str
+        default: adm
   upstream_checks:
     description:
       - Checks of upstream servers before anything changes, as M(websocket.nginx.upstream_health) makes them; every server of
@@ -412,7 +440,7 @@ from ansible_collections.websocket.nginx.plugins.module_utils.config_transaction
     Wanted,
     decode_content,
 )
-from ansible_collections.websocket.nginx.plugins.module_utils.file_options import DIRECTORIES, OWNERSHIP, TEMPLATES
+from ansible_collections.websocket.nginx.plugins.module_utils.file_options import DIRECTORIES, LOG_FILES, OWNERSHIP, TEMPLATES
 
 
 def _file_options(mode, secret):
@@ -431,6 +459,7 @@ ARGUMENT_SPEC = dict(
                        mutually_exclusive=[('content', 'content_base64')]),
     remove=dict(type='list', elements='path', default=[]),
     directories=DIRECTORIES,
+    log_files=LOG_FILES,
     upstream_checks=dict(type='list', elements='dict', default=[], options=dict(
         name=dict(type='str', required=True),
         servers=dict(type='list', elements='str', required=True),
@@ -501,7 +530,7 @@ def main():
         module.fail_json(msg='reload_timeout, pid_file or service: %s' % exc.msg)
     proxy_checks = [dict(check, servers=[check['address']], check='websocket') for check in params['proxy_checks']]
     transaction = Transaction(
-        files=files, remove=params['remove'], directories=params['directories'],
+        files=files, remove=params['remove'], directories=params['directories'], log_files=params['log_files'],
         upstream_checks=params['upstream_checks'], proxy_checks=proxy_checks,
         nginx_binary=params['nginx_binary'], nginx_config=params['nginx_config'], reload=params['reload'],
         pid_file=params['pid_file'], service=params['service'], reload_timeout=params['reload_timeout'],

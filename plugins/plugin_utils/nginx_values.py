@@ -93,6 +93,22 @@ def nginx_arg(value):
 
 NGINX_WHITESPACE = ' \t\r\n'
 
+# A variable whose value is a literal "$": websocket_proxy's upgrade_map.conf.j2 defines it with geo,
+# whose values are text, not scripts. Braced, so that the characters after it stay text.
+DOLLAR_VARIABLE = '${websocket_proxy_dollar}'
+
+
+def script_literal(text):
+    """``text`` as an nginx script (a ``set`` value) that evaluates to exactly ``text``.
+
+    In a script every ``$`` starts a variable, and nginx has no escape for it: each one becomes
+    DOLLAR_VARIABLE. Render the result with :func:`nginx_arg`; only the variables written here
+    are in it.
+    """
+    if not isinstance(text, str):
+        raise ValueError('script_literal takes a string, got %s' % type(text).__name__)
+    return text.replace('$', DOLLAR_VARIABLE)
+
 
 def check_raw_directives(text):
     """Check raw nginx text (trusted input such as ``extra_directives``) stays in its block.
@@ -151,6 +167,17 @@ def check_absolute_path(value, what='path', allow_root=True):
     if not allow_root and trimmed == '/':
         raise ValueError('%s must not be "/" (that would serve the whole file system)' % what)
     return trimmed
+
+
+def check_log_file(value, what='log file'):
+    """A log file nginx writes (``access_log``): an absolute, normalized file path, no variables or spaces."""
+    check_absolute_path(value, what)
+    if value.endswith('/'):
+        raise ValueError('%s must be a file, not a directory (it ends with "/"), got %s' % (what, show(value)))
+    if ' ' in value:
+        raise ValueError('%s must be a file path without spaces (the log format is not set here), got %s'
+                         % (what, show(value)))
+    return value
 
 
 def check_variables(value, what='value'):

@@ -102,6 +102,9 @@ class ProxyLocation:
     limit_conn: dict | None = None
     limit_req: dict | None = None
     limit_status: int = 429
+    # Its session log: {file, format (Site.session_log_format), site, location}, the last two as set values
+    # (nginx_values.script_literal); None when it keeps nginx's access log.
+    session_log: dict | None = None
 
 
 @dataclasses.dataclass
@@ -122,6 +125,8 @@ class StaticLocation:
     # with add_header directives of its own (every static one: X-Content-Type-Options) does not inherit
     # the server's, so it repeats them.
     server_headers: list = dataclasses.field(default_factory=list)
+    # As ProxyLocation.session_log (off unless the location asks for it).
+    session_log: dict | None = None
 
 
 @dataclasses.dataclass
@@ -224,6 +229,8 @@ class Site:
     # http-level definitions the locations use: origin maps and limit zones.
     origin_maps: list = dataclasses.field(default_factory=list)
     limit_zones: list = dataclasses.field(default_factory=list)
+    # Name of the site's session log format, when a location writes the session log.
+    session_log_format: str | None = None
 
 
 @dataclasses.dataclass
@@ -368,6 +375,27 @@ class _Builder(object):
             header = self.check('', nv.check_header_name, header, 'websocket_proxy_real_ip_header')
         self.real_ip = {'from': sources, 'header': header, 'recursive': p['websocket_proxy_real_ip_recursive']} \
             if sources else None
+        self.session_log_default = p['websocket_proxy_session_log']
+        self.session_log_file = self.check('', self.session_log_path, p['websocket_proxy_session_log_file'])
+
+    @staticmethod
+    def session_log_path(value, what='websocket_proxy_session_log_file'):
+        if value == 'off':
+            raise ValueError('%s must be a file path, got "off"; set websocket_proxy_session_log: false to turn the '
+                             'session log off' % what)
+        return nv.check_log_file(value, what)
+
+    def session_log(self, site_name, log_format, location, own, default):
+        """``location.session_log``, or None; ``own``: the location's session_log setting (None: ``default``).
+
+        The site and location are written into the location with ``set``, whose value is a script
+        (hence script_literal: a path may hold "$"), and the log format reads them back.
+        """
+        wanted = default if own is None else own
+        if not wanted or self.session_log_file is None or site_name is None or location.path is None:
+            return None
+        return {'file': self.session_log_file, 'format': log_format, 'site': nv.script_literal(site_name),
+                'location': nv.script_literal(location.path)}
 
     @staticmethod
     def _static_expires(value, what):
@@ -757,6 +785,15 @@ class _Builder(object):
                 site.limit_zones.append({'directive': 'limit_req_zone', 'zone': location.limit_req['zone'],
                                          'rate': location.limit_req['rate']})
         site.static_locations = [self.static_location(where, item) for item in raw['static_locations']]
+        # On by default where WebSockets are proxied; plain HTTP and static locations keep nginx's access log.
+        log_format = 'websocket_proxy_session_%s' % ident
+        for items, locations, default in ((raw['websocket_locations'], site.websocket_locations, self.session_log_default),
+                                          (raw['proxy_locations'], site.proxy_locations, False),
+                                          (raw['static_locations'], site.static_locations, False)):
+            for item, location in zip(items, locations):
+                location.session_log = self.session_log(name, log_format, location, item['session_log'], default)
+                if location.session_log:
+                    site.session_log_format = log_format
         paths = [location.path for location in site.websocket_locations + site.proxy_locations + site.static_locations]
         for path in sorted({path for path in paths if path and paths.count(path) > 1}):
             self.problems.add(where, 'location path %s is used more than once' % nv.show(path))
@@ -975,6 +1012,10 @@ def _transaction(config):
         'copies': copies,
         'directories': [{'path': config.tls_dir, 'mode': '0700'}] if copies else [],
         'remove': [site.file for site in config.removed_sites],
+        # Created www-data:adm 0640 (as Debian's own nginx logs) before nginx would create them root's and readable by all.
+        'log_files': [{'path': path} for path in sorted({location.session_log['file'] for site in config.sites
+                                                         for location in site.websocket_locations + site.proxy_locations
+                                                         + site.static_locations if location.session_log})],
         'upstream_checks': [dict(check.upstream_health_args, name=check.upstream, min_healthy=min_healthy)
                             for check in config.upstream_checks] if config.check_upstreams else [],
         'proxy_checks': list(config.proxy_checks) if config.check_through_proxy else [],

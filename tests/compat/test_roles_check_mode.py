@@ -109,7 +109,9 @@ def test_websocket_proxy(tmp_path):
     assert result["changed"] is True, result
     site = rendered(result, str(conf_d / "websocket-proxy-demo.conf"))
     for part in ("upstream echo {", "server 127.0.0.1:8765 ", "server 127.0.0.2:8765 ",
-                 "location /ws/ {\n        proxy_pass http://echo;\n        proxy_http_version 1.1;\n"
+                 # the session log's lines come first in a WebSocket location
+                 "location /ws/ {\n", "        access_log /var/log/nginx/websocket-sessions.log websocket_proxy_session_demo;\n"
+                 "        proxy_pass http://echo;\n        proxy_http_version 1.1;\n"
                  "        proxy_set_header Upgrade $http_upgrade;\n"
                  "        proxy_set_header Connection $connection_upgrade;\n",
                  "location / {\n        root /var/www/demo;\n"):

@@ -173,12 +173,14 @@ def test_numbers_and_booleans_given_as_extra_var_strings_pass_validation(tmp_pat
         "-e", json.dumps({"websocket_proxy_sites": site(), "websocket_proxy_check_upstreams": False}),
         "-e", "websocket_proxy_upstream_keepalive=8",
         "-e", "websocket_proxy_check_through_proxy=false",
+        "-e", "websocket_proxy_session_log=false",
     )
     assert FIRST_TASK_AFTER_VALIDATION["websocket_proxy"] in output, output
     assert "invalid variables" not in output
     (model,) = [result for result in results(output, "ok") if "config" in result]
     assert model["config"]["check_through_proxy"] is False
     assert model["config"]["sites"][0]["upstreams"][0]["keepalive"] == 8
+    assert model["config"]["sites"][0]["websocket_locations"][0]["session_log"] is None  # on by default
 
 
 DRAIN_INVENTORY = (f"localhost ansible_connection=local ansible_python_interpreter={sys.executable}\n"

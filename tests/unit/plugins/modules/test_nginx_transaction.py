@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import pwd
 import socket
 import stat
 import subprocess
@@ -173,6 +174,26 @@ def test_removed_files_and_new_directories(proxy):
     assert stat.S_IMODE(tls_dir.stat().st_mode) == 0o700
     states = {entry['path']: entry['state'] for entry in result['files']}
     assert states == {str(tls_dir / 'cert.pem'): 'created', str(extra): 'removed'}
+
+
+def test_a_log_file_the_new_configuration_names_is_created_private_before_nginx_opens_it(proxy):
+    """nginx would create it as root, 0644; an existing log keeps its lines, a rollback leaves the new one."""
+    new_log, old_log = proxy.tmp / 'sessions.log', proxy.tmp / 'old.log'
+    old_log.write_text('a line\n')
+    old_log.chmod(0o600)
+    logged = site_file(proxy, 'v2', 'access_log %s;' % new_log)
+    result = proxy.run(files=[logged], log_files=[dict(path=str(new_log), owner='nobody', group='nogroup'),
+                                                  dict(path=str(old_log)), dict(path=str(proxy.tmp / 'no-dir' / 'x.log'))])
+    assert result['failed'] is False, result
+    assert (stat.S_IMODE(new_log.stat().st_mode), new_log.stat().st_uid) == (0o640, pwd.getpwnam('nobody').pw_uid)
+    assert proxy.get() == (200, b'v2')
+    assert new_log.read_text().count('GET / ') == 1  # nginx writes to the file created for it
+    assert (old_log.read_text(), stat.S_IMODE(old_log.stat().st_mode)) == ('a line\n', 0o600)
+    assert not (proxy.tmp / 'no-dir').exists()
+    new_log.unlink()
+    refused = proxy.run(files=[site_file(proxy, 'v3', 'access_log %s; bogus;' % new_log)], log_files=[dict(path=str(new_log))])
+    assert refused['failed'] is True and new_log.exists()  # created before nginx -t, kept after the rollback
+    assert proxy.get() == (200, b'v2')
 
 
 def test_a_removed_symbolic_link_comes_back_as_the_same_link(proxy):

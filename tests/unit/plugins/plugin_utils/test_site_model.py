@@ -151,6 +151,7 @@ LISTEN_PARAMS = ('ssl, http2, quic, proxy_protocol, reuseport, deferred, bind, o
                  'sndbuf=..., ipv6only=..., so_keepalive=..., fastopen=..., setfib=..., accept_filter=value')
 TIME = 'must be an nginx time such as 500ms, 60s, 5m or 1h30m, got %s'
 TIME_S = 'must be an nginx time such as 60s, 5m or 1h30m, got %s'
+SESSION_FILE = 'websocket_proxy_session_log_file '
 BACKENDS = {'websocket_backends': ['backend-1']}
 
 BAD = [
@@ -622,6 +623,38 @@ BAD = [
                              '"X Forwarded"', id='real_ip_header-space'),
     pytest.param({**sites(site()), 'websocket_proxy_backend_port': 0}, None, None,
                  'websocket_proxy_backend_port must be 1 or more, got 0', id='backend_port-0'),
+    # -- the session log
+    pytest.param({**sites(site()), 'websocket_proxy_session_log_file': 'websocket-sessions.log'}, None, None,
+                 SESSION_FILE + 'must be an absolute path (start with "/"), got "websocket-sessions.log"',
+                 id='session_log_file-relative'),
+    pytest.param({**sites(site()), 'websocket_proxy_session_log_file': ''}, None, None,
+                 SESSION_FILE + 'must not be empty', id='session_log_file-empty'),
+    pytest.param({**sites(site()), 'websocket_proxy_session_log_file': '/var/log/nginx/ws.log\n'}, None, None,
+                 SESSION_FILE + CONTROL % '"/var/log/nginx/ws.log\\n"', id='session_log_file-newline'),
+    pytest.param({**sites(site()), 'websocket_proxy_session_log_file': '/var/log/nginx/$host.log'}, None, None,
+                 SESSION_FILE + 'must not contain "$" (nginx would read it as a variable), got "/var/log/nginx/$host.log"',
+                 id='session_log_file-variable'),
+    pytest.param({**sites(site()), 'websocket_proxy_session_log_file': '/var/log/nginx/../ws.log'}, None, None,
+                 SESSION_FILE + NOT_NORMAL % '"/var/log/nginx/../ws.log"', id='session_log_file-dotdot'),
+    pytest.param({**sites(site()), 'websocket_proxy_session_log_file': '/var/log/nginx/'}, None, None,
+                 SESSION_FILE + 'must be a file, not a directory (it ends with "/"), got "/var/log/nginx/"',
+                 id='session_log_file-directory'),
+    pytest.param({**sites(site()), 'websocket_proxy_session_log_file': '/'}, None, None,
+                 SESSION_FILE + 'must be a file, not a directory (it ends with "/"), got "/"', id='session_log_file-root'),
+    pytest.param({**sites(site()), 'websocket_proxy_session_log_file': '/var/log/nginx/ws.log json'}, None, None,
+                 SESSION_FILE + 'must be a file path without spaces (the log format is not set here), got '
+                 '"/var/log/nginx/ws.log json"', id='session_log_file-format-after-it'),
+    pytest.param({**sites(site()), 'websocket_proxy_session_log_file': 'off'}, None, None,
+                 SESSION_FILE + 'must be a file path, got "off"; set websocket_proxy_session_log: false to turn the '
+                 'session log off', id='session_log_file-off'),
+    pytest.param({**sites(site()), 'websocket_proxy_session_log': 'sometimes'}, None, None,
+                 Contains("argument 'websocket_proxy_session_log' is of type str"), id='session_log-not-a-bool'),
+    pytest.param(sites(site(websocket_locations=ws_location(session_log='sometimes'))), None, None,
+                 Contains("argument 'session_log' is of type str"), id='websocket-location-session_log-not-a-bool'),
+    pytest.param(sites(site(proxy_locations=[{'path': '/api/', 'upstream': 'echo', 'session_log': 'sometimes'}])),
+                 None, None, Contains("argument 'session_log' is of type str"), id='proxy-location-session_log-not-a-bool'),
+    pytest.param(sites(site(static_locations=static(session_log='sometimes'))), None, None,
+                 Contains("argument 'session_log' is of type str"), id='static-location-session_log-not-a-bool'),
     pytest.param({**sites(site()), 'websocket_proxy_down_servers': ['backend-1\n']}, None, None,
                  'websocket_proxy_down_servers item ' + CONTROL % '"backend-1\\n"', id='down_servers-newline'),
     pytest.param({**sites(site()), 'websocket_proxy_backend_group': 'backends\n'}, None, None,
@@ -745,6 +778,67 @@ def test_numbers_and_booleans_given_as_strings_are_typed():
     as_dict = config.as_dict()
     assert as_dict['check_through_proxy'] is False
     assert as_dict['sites'][0]['upstreams'][0]['keepalive'] == 8
+
+
+SESSION_LOG = '/var/log/nginx/websocket-sessions.log'
+
+
+def session_logs(config):
+    """path -> session_log of each location of the one site."""
+    (demo,) = config.sites
+    return {location.path: location.session_log
+            for location in demo.websocket_locations + demo.proxy_locations + demo.static_locations}
+
+
+def test_websocket_locations_write_the_session_log_by_default():
+    config = build(sites(site(proxy_locations=[{'path': '/api/', 'upstream': 'echo'}])))
+    settings = {'file': SESSION_LOG, 'format': 'websocket_proxy_session_demo', 'site': 'demo', 'location': '/ws/'}
+    assert session_logs(config) == {'/ws/': settings, '/api/': None, '/': None}
+    assert config.sites[0].session_log_format == 'websocket_proxy_session_demo'
+
+
+def test_each_location_can_say_otherwise():
+    config = build(sites(site(
+        websocket_locations=ws_location(session_log=False) + [{'path': '/chat/', 'upstream': 'echo'}],
+        proxy_locations=[{'path': '/api/', 'upstream': 'echo', 'session_log': True}],
+        static_locations=static(session_log=True))))
+    assert {path: bool(settings) for path, settings in session_logs(config).items()} == {
+        '/ws/': False, '/chat/': True, '/api/': True, '/': True}
+
+
+def test_session_log_off_and_moved_with_strings_as_given_with_e():
+    """"false" turns it off for WebSocket locations that do not ask for it themselves ("true", as -e gives it)."""
+    config = build({**sites(site(websocket_locations=ws_location() + [{'path': '/chat/', 'upstream': 'echo',
+                                                                      'session_log': 'true'}])),
+                    'websocket_proxy_session_log': 'false', 'websocket_proxy_session_log_file': '/srv/logs/ws.json'})
+    assert session_logs(config) == {'/ws/': None, '/chat/': {
+        'file': '/srv/logs/ws.json', 'format': 'websocket_proxy_session_demo', 'site': 'demo', 'location': '/chat/'}, '/': None}
+    off = build({**sites(site()), 'websocket_proxy_session_log': False})
+    assert set(session_logs(off).values()) == {None}
+    assert off.sites[0].session_log_format is None  # no location writes it: no log_format in the site file
+
+
+@pytest.mark.parametrize('path, value', [
+    ('/a$b/', '/a${websocket_proxy_dollar}b/'),
+    ('/$/', '/${websocket_proxy_dollar}/'),
+    ('/${x}/', '/${websocket_proxy_dollar}{x}/'),
+    ('/a b"\\/', '/a b"\\/'),
+])
+def test_the_location_is_a_set_value_that_reads_back_as_the_path(path, value):
+    """A set value is a script, where "$" starts a variable: each one becomes $websocket_proxy_dollar (a literal "$")."""
+    config = build(sites(site(websocket_locations=ws_location(path=path))))
+    assert session_logs(config)[path]['location'] == value
+
+
+def test_site_names_give_distinct_log_formats():
+    names = ['a-b', 'a_b', 'a.b', 'a__b', 'a_hb']
+    config = build({'websocket_proxy_sites': [
+        {'name': name, 'server_name': ['%s.test' % index], 'upstreams': [{'name': 'u%d' % index, 'servers': [
+            {'address': '127.0.0.1:1'}]}], 'websocket_locations': [{'path': '/ws/', 'upstream': 'u%d' % index}]}
+        for index, name in enumerate(names)]})
+    formats = [item.session_log_format for item in config.sites]
+    assert len(set(formats)) == len(names)
+    assert all(re.fullmatch('websocket_proxy_session_[A-Za-z0-9_]+', item) for item in formats)
 
 
 def test_1h30m_is_accepted_for_timeouts_and_expires():

@@ -125,7 +125,7 @@ def test_extra_directives_cannot_close_the_server_block():
     except role_spec.ModelError:
         return
     directives = nginx_config.parse(rh.render_site(built))
-    assert [d.name for d in directives] == ['upstream', 'server']
+    assert [d.name for d in directives] == ['upstream', 'log_format', 'server']
 
 
 def test_http_extra_directives_cannot_close_the_http_block():
@@ -148,15 +148,15 @@ def test_the_block_escape_without_its_form_feed_would_be_accepted_by_nginx(tmp_p
     text, result = render_and_test(built, tmp_path)
     rh.assert_nginx_accepts(result)
     directives = nginx_config.parse(text)
-    assert [d.name for d in directives] == ['upstream', 'server', 'server']  # the site's own block is cut short
-    assert [d.name for d in directives[1].children] == ['listen', 'server_name']
+    assert [d.name for d in directives] == ['upstream', 'log_format', 'server', 'server']  # the site's own block is cut short
+    assert [d.name for d in directives[2].children] == ['listen', 'server_name']
 
 
 @pytest.mark.parametrize('text', ['client_max_body_size 1m;\n', '  gzip off;  ', '\tetag off;'])
 def test_extra_directives_lose_only_nginx_whitespace(text):
     built = build_site(extra_directives=[text])
     directives = nginx_config.parse(rh.render_site(built))
-    assert [d.name for d in directives] == ['upstream', 'server']
+    assert [d.name for d in directives] == ['upstream', 'log_format', 'server']
     assert text.strip(' \t\r\n') in built['extra_directives']
 
 

@@ -74,12 +74,14 @@ GOLDEN_SITES = {
             {'path': '/rr/', 'upstream': 'rr'},
             {'path': '/lc/', 'upstream': 'lc', 'read_timeout': '1d', 'buffer_size': '4k', 'send_timeout': '12h', 'connect_timeout': '500ms',
              'next_upstream': 'error timeout http_502 http_503'},
-            {'path': '/rnd/', 'upstream': 'rnd', 'next_upstream': 'off'},
+            # In nginx's access log, not the session log.
+            {'path': '/rnd/', 'upstream': 'rnd', 'next_upstream': 'off', 'session_log': False},
         ],
         'proxy_locations': [
             {'path': '/iph/', 'upstream': 'iph'},
+            # A plain HTTP location in the session log.
             {'path': '/hsh/', 'upstream': 'hsh', 'read_timeout': '90s', 'connect_timeout': '2s',
-             'next_upstream': 'error timeout non_idempotent'},
+             'next_upstream': 'error timeout non_idempotent', 'session_log': True},
         ],
     },
     'listeners': {
@@ -121,7 +123,7 @@ GOLDEN_SITES = {
             {'path': '/', 'root': '/srv/www/static/', 'expires': '1h30m', 'cache_control': 'public'},
             {'path': '/assets/', 'alias': '/srv/assets', 'expires': 'max',
              'cache_control': 'public, immutable', 'index': ['index.html', 'index.htm']},
-            {'path': '/downloads/', 'alias': '/srv/downloads/', 'expires': 'off', 'gzip': False},
+            {'path': '/downloads/', 'alias': '/srv/downloads/', 'expires': 'off', 'gzip': False, 'session_log': True},
             {'path': '/live/', 'root': '/srv/live', 'expires': 'off', 'cache_control': 'no-cache, max-age=0'},
             {'path': '/daily/', 'root': '/srv/daily', 'expires': '@15h30m'},
             {'path': '/modified/', 'root': '/srv/modified', 'expires': 'modified +1h'},
@@ -160,8 +162,10 @@ GOLDEN_SITES = {
         'upstreams': [{'name': 'quoting_app', 'method': 'hash', 'hash_key': '$cookie_user${arg_x}',
                        'hash_consistent': True,
                        'servers': [{'address': 'unix:/run/wsn render/app.sock'}, {'address': '127.0.0.1:18271'}]}],
-        'websocket_locations': [{'path': '/chat room/', 'upstream': 'quoting_app', 'read_timeout': '1h 30m'}],
-        'proxy_locations': [{'path': '/a;b{c}#d/', 'upstream': 'quoting_app'},
+        # "$" in a path: its session log set value names $websocket_proxy_dollar for each.
+        'websocket_locations': [{'path': '/chat room/', 'upstream': 'quoting_app', 'read_timeout': '1h 30m'},
+                                {'path': '/cost$/${x}/', 'upstream': 'quoting_app'}],
+        'proxy_locations': [{'path': '/a;b{c}#d/', 'upstream': 'quoting_app', 'session_log': True},
                             {'path': '/it\'s "quoted"\\/', 'upstream': 'quoting_app'}],
         'static_locations': [
             {'path': '/my files/', 'alias': '/srv/my files', 'index': ['index page.html', "it's.html"]},
@@ -269,7 +273,8 @@ def test_site_golden(name, tmp_path, pki):
     top = [(d.name, d.args[:1]) for d in nginx_config.parse(text)]
     assert top == ([('map', ['$http_origin'])] * len(site['origin_maps'])
                    + [(zone['directive'], ['$binary_remote_addr']) for zone in site['limit_zones']]
-                   + [('upstream', [u['name']]) for u in site['upstreams']] + [('server', [])]
+                   + [('upstream', [u['name']]) for u in site['upstreams']]
+                   + [('log_format', [site['session_log_format']])] * bool(site['session_log_format']) + [('server', [])]
                    + [('server', [])] * bool(site['tls'] and site['tls']['redirect_listen']))
     check_golden('site-%s.conf' % name, text)
     if NGINX_AVAILABLE:
@@ -339,6 +344,14 @@ def test_golden_values_reach_the_config_as_given():
     assert ['/a;b{c}#d/'] in locations
     assert ['/it\'s "quoted"\\/'] in locations
     assert ['/my files/'] in locations
+    # The session log's set values are scripts: each "$" of a path is $websocket_proxy_dollar, braced.
+    sets = {tuple(d.args[:1]): [s.args for s in d.children if s.name == 'set'] for d in server.children
+            if d.name == 'location'}
+    assert sets[('/cost$/${x}/',)] == [['$websocket_proxy_session_site', 'quoting'], [
+        '$websocket_proxy_session_location', '/cost${websocket_proxy_dollar}/${websocket_proxy_dollar}{x}/']]
+    assert sets[('/a;b{c}#d/',)] == [['$websocket_proxy_session_site', 'quoting'],
+                                     ['$websocket_proxy_session_location', '/a;b{c}#d/']]
+    assert sets[('/my files/',)] == []  # static: nginx's access log
     assert next(d.args for d in server.children if d.name == 'server_name') == [
         'quoting.example.com', r'~^(?<sub>[a-z]+)\.quoting\.example\.com$', '']
     upstream = directives[0]

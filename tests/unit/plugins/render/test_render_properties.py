@@ -40,6 +40,10 @@ from ansible_collections.websocket.nginx.plugins.plugin_utils import nginx_value
 from ansible_collections.websocket.nginx.tests.unit import render_helpers as rh
 
 PLACEHOLDER = 'WSNPLACEHOLDER'
+# Where the same value is written in another form too (neither name holds PLACEHOLDER): a location path
+# as its session log's set value (a script), a site name as itself next to its variable-name form.
+SESSION_LOCATION = 'WSNSESSIONLOCATION'
+SESSION_SITE = 'WSNSESSIONSITE'
 # Enough examples per field for the whole suite to stay well under 20 s; WSN_PROPERTY_EXAMPLES=2000
 # searches longer (still reproducible: derandomize).
 MAX_EXAMPLES = int(os.environ.get('WSN_PROPERTY_EXAMPLES', '30'))
@@ -62,13 +66,13 @@ BASE_SITE = {
                              'connect_timeout': '5s', 'next_upstream': 'error timeout',
                              'allowed_origins': ['https://example.com', 'http://localhost:8080'],
                              'client_limits': {'connections': 20, 'rate': '10r/s', 'burst': 5}}],
-    # Takes its timeouts and next_upstream from the role-wide defaults.
-    'proxy_locations': [{'path': '/api/', 'upstream': 'app'}],
+    # Takes its timeouts and next_upstream from the role-wide defaults; in the session log, as the WebSocket one.
+    'proxy_locations': [{'path': '/api/', 'upstream': 'app', 'session_log': True}],
     'static_locations': [
         {'path': '/', 'root': '/srv/www', 'index': ['index.html', 'index.htm'], 'expires': '1h',
          'cache_control': 'public'},
-        # Takes its expires from websocket_proxy_static_expires.
-        {'path': '/files/', 'alias': '/srv/files'},
+        # Takes its expires from websocket_proxy_static_expires; in the session log.
+        {'path': '/files/', 'alias': '/srv/files', 'session_log': True},
         # expires without cache_control: written as it is.
         {'path': '/assets/', 'root': '/srv/assets', 'expires': '1h'},
     ],
@@ -83,6 +87,7 @@ BASE_VARIABLES = {
     'websocket_proxy_static_expires': '2h',
     'websocket_proxy_gzip_types': ['text/plain', 'text/css', 'application/json'],
     'websocket_proxy_real_ip_from': ['10.0.0.0/8', '::1'],
+    'websocket_proxy_session_log_file': '/var/log/nginx/prop-sessions.log',
     # reuseport is the model's word, not the value's (test_site_model covers where it goes).
     'websocket_proxy_reuseport': False,
     'websocket_proxy_sites': [BASE_SITE],
@@ -121,8 +126,18 @@ def baseline_tree():
     return _baseline()[2]
 
 
+class Words(list):
+    """What a locate() returns: the words of the value, and in ``other`` the words each other placeholder
+    (SESSION_LOCATION, SESSION_SITE) stands for."""
+
+    def __init__(self, words, other=None):
+        super().__init__(words)
+        self.other = other or {}
+
+
 def substitute(nodes, words):
     """Put ``words`` (the arguments the field renders as) where the placeholder is; count the places."""
+    other = getattr(words, 'other', {})
     count = 0
     result = []
     for name, args, children in nodes:
@@ -135,6 +150,8 @@ def substitute(nodes, words):
             if arg == PLACEHOLDER:
                 new_args.extend(words)
                 count += 1
+            elif arg in other:
+                new_args.extend(other[arg])
             elif PLACEHOLDER in arg:
                 # Built by the template around the value (http://NAME, websocket_proxy_NAME).
                 assert len(words) == 1, 'a value of several words inside an argument: %r' % (arg,)
@@ -269,14 +286,25 @@ def _locate_tls_redirect(site):
     return words
 
 
+def _session_logs(site):
+    return [location['session_log'] for kind in ('websocket_locations', 'proxy_locations', 'static_locations')
+            for location in site[kind] if location['session_log']]
+
+
 def _locate_site_name(site):
-    """The site name is in the names of its map variable and limit zones (and in comments)."""
-    part = site_model._variable_part(site['name'])
+    """The site name is in the names of its map variable, limit zones and session log format (and in comments),
+    and as itself in its locations' session log set values."""
+    name = site['name']
+    part = site_model._variable_part(name)
     site['name'] = PLACEHOLDER
 
     def swap(text):
         assert part in text
         return text.replace('_%s_' % part, '_%s_' % PLACEHOLDER)
+
+    def swap_end(text):
+        assert text.endswith('_' + part)
+        return text[:-len(part)] + PLACEHOLDER
     for item in site['origin_maps']:
         item['variable'] = swap(item['variable'])
     for zone in site['limit_zones']:
@@ -287,7 +315,36 @@ def _locate_site_name(site):
         for limit in (location['limit_conn'], location['limit_req']):
             if limit:
                 limit['zone'] = swap(limit['zone'])
-    return [part]
+    other = {}
+    if site['session_log_format']:
+        site['session_log_format'] = swap_end(site['session_log_format'])
+    for settings in _session_logs(site):
+        settings['format'] = swap_end(settings['format'])
+        other[SESSION_SITE] = [settings['site']]
+        settings['site'] = SESSION_SITE
+    return Words([part], other)
+
+
+def _locate_location_path(kind, index):
+    """A location path: its location, and its session log's set value (when it has one), as the model wrote it."""
+    def locate(site):
+        location = site[kind][index]
+        value = location['path']
+        location['path'] = PLACEHOLDER
+        other = {}
+        if location['session_log']:
+            other[SESSION_LOCATION] = [location['session_log']['location']]
+            location['session_log']['location'] = SESSION_LOCATION
+        return Words([value], other)
+    return locate
+
+
+def _locate_session_log_file(site):
+    values = {settings['file'] for settings in _session_logs(site)}
+    assert len(values) == 1
+    for settings in _session_logs(site):
+        settings['file'] = PLACEHOLDER
+    return [values.pop()]
 
 
 def _locate_upstream_tls(key):
@@ -425,10 +482,18 @@ FIELDS = [
           locate=_locate('upstreams', 0, 'servers', 0, 'address')),
     Field('fail_timeout', _set('upstreams', 0, 'servers', 0, 'fail_timeout'), SECONDS,
           locate=_locate('upstreams', 0, 'servers', 0, 'fail_timeout'), examples=['1m 30s']),
-    Field('websocket location path', _set('websocket_locations', 0, 'path'), ['/ws/', '/wss', '/a b/'],
-          locate=_locate('websocket_locations', 0, 'path')),
-    Field('alias location path', _set('static_locations', 1, 'path'), ['/files/', '/static/x/'],
-          locate=_locate('static_locations', 1, 'path')),
+    Field('websocket location path', _set('websocket_locations', 0, 'path'), ['/ws/', '/wss', '/a b/', '/a$b/', '/${x}$/'],
+          locate=_locate_location_path('websocket_locations', 0)),
+    Field('proxy location path', _set('proxy_locations', 0, 'path'), ['/api/', '/cost$/'],
+          locate=_locate_location_path('proxy_locations', 0)),
+    Field('alias location path', _set('static_locations', 1, 'path'), ['/files/', '/static/x/', '/$/'],
+          locate=_locate_location_path('static_locations', 1)),
+    # Not in the session log: its path only in its location.
+    Field('static location path', _set('static_locations', 2, 'path'), ['/assets/', '/$x/'],
+          locate=_locate_location_path('static_locations', 2)),
+    Field('websocket_proxy_session_log_file', _set('', 'websocket_proxy_session_log_file'),
+          ['/var/log/nginx/websocket-sessions.log', '/srv/log/ws.json', '/var/log/nginx/caf\u00e9;#.log'],
+          locate=_locate_session_log_file),
     Field('read_timeout', _set('websocket_locations', 0, 'read_timeout'), TIMES,
           locate=_locate('websocket_locations', 0, 'read_timeout')),
     Field('send_timeout', _set('websocket_locations', 0, 'send_timeout'), TIMES,
@@ -507,11 +572,29 @@ def check_site(site, field, value=None, arg_filter=None):
     assert actual == expected, 'the value %r changed the configuration:\n%s' % (words, text)
 
 
+def check_session_logs(config):
+    """Every location's session log names its own site and location (as set values that evaluate to them), the
+    one file and the site's format; the WebSocket location has one (on by default)."""
+    site = config['sites'][0]
+    for kind in ('websocket_locations', 'proxy_locations', 'static_locations'):
+        for location in site[kind]:
+            settings = location['session_log']
+            if settings is None:
+                continue
+            assert evaluate_script(settings['location']) == location['path']
+            assert evaluate_script(settings['site']) == site['name']
+            assert settings['format'] == site['session_log_format'] == 'websocket_proxy_session_' + \
+                site_model._variable_part(site['name'])
+    assert len({settings['file'] for settings in _session_logs(site)}) == 1
+    assert site['websocket_locations'][0]['session_log'] is not None
+
+
 def check_field(field, value):
     variables = field.variables(value)
     config = build(variables)
     if config is None:
         return
+    check_session_logs(config)
     site = config['sites'][0]
     if field.kind == 'args':
         check_site(site, field, value)
@@ -585,7 +668,8 @@ def _field_param(field):
 
 def test_baseline_is_valid_and_renders_every_field():
     config, text, tree = _baseline()
-    assert [node[0] for node in tree] == ['map', 'limit_conn_zone', 'limit_req_zone', 'upstream', 'server', 'server']
+    assert [node[0] for node in tree] == ['map', 'limit_conn_zone', 'limit_req_zone', 'upstream', 'log_format', 'server',
+                                          'server']
     assert '\n    client_max_body_size 1m;\n' in text
 
 
@@ -645,6 +729,66 @@ def test_no_certificate_checksum_changes_the_structure_examples(value):
 @given(value=st.one_of(st.text(), hostile_text, st.tuples(st.just('a' * 40), hostile_text).map(''.join)))
 def test_no_certificate_checksum_changes_the_structure(value):
     check_certificate_sha1(value)
+
+
+# ---------------------------------------------------------------------------
+# Set values: scripts
+# ---------------------------------------------------------------------------
+
+SCRIPT_VARIABLES = {'websocket_proxy_dollar': '$'}  # as upgrade_map.conf.j2 defines it
+
+
+def evaluate_script(script, variables=None):
+    """What nginx's ``set`` makes of ``script`` (after nginx_arg's quoting is read back), the way
+    ngx_http_script_compile reads it: ``$name`` or ``${name}`` (letters, digits, "_") is a variable,
+    ``$1``..``$9`` a regex capture; any other "$" is an error. Only ``variables`` are known."""
+    variables = SCRIPT_VARIABLES if variables is None else variables
+    result = []
+    index = 0
+    while index < len(script):
+        char = script[index]
+        index += 1
+        if char != '$':
+            result.append(char)
+            continue
+        if index == len(script):
+            raise ValueError('invalid variable name (a "$" at the end)')
+        if script[index] in '123456789':
+            raise ValueError('a regex capture $%s' % script[index])
+        braced = script[index] == '{'
+        index += braced
+        match = re.match(r'[A-Za-z0-9_]*', script[index:])
+        name = match.group(0)
+        index += len(name)
+        if braced:
+            if script[index:index + 1] != '}':
+                raise ValueError('the closing bracket in a variable is missing')
+            index += 1
+        if not name:
+            raise ValueError('invalid variable name')
+        if name not in variables:
+            raise ValueError('unknown "%s" variable' % name)
+        result.append(variables[name])
+    return ''.join(result)
+
+
+@pytest.mark.parametrize('script, value', [('/a$b', None), ('/$', None), ('/${x', None), ('/$1', None), ('/${}', None),
+                                           ('/a${websocket_proxy_dollar}b', '/a$b'), ('/ws/', '/ws/')])
+def test_the_script_reader_reads_as_nginx(script, value):
+    """Control: the reader refuses what nginx refuses (unknown variables, a bare "$"), so the property below can fail."""
+    if value is None:
+        with pytest.raises(ValueError):
+            evaluate_script(script)
+    else:
+        assert evaluate_script(script) == value
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(text=st.one_of(st.text(), hostile_text))
+def test_script_literal_evaluates_to_the_text(text):
+    """A location path (any text) as a set value: nginx reads back exactly the path, and no variable but the "$"."""
+    script = nginx_values.script_literal(text)
+    assert evaluate_script(script) == text
 
 
 # ---------------------------------------------------------------------------
@@ -709,8 +853,9 @@ def test_control_unquoted_value_changes_the_structure():
     site['server_name'][0] = INJECTION  # bypasses the model on purpose
     directives = nginx_config.parse(rh.render_site(site, arg_filter=_raw))
     # Twice: in the site's server and in its plain-HTTP redirect server.
-    assert [d.name for d in directives] == ['map', 'limit_conn_zone', 'limit_req_zone', 'upstream'] + ['server'] * 4
-    assert next(d for d in directives[4].children if d.name == 'server_name').args == ['a']
+    assert [d.name for d in directives] == ['map', 'limit_conn_zone', 'limit_req_zone', 'upstream', 'log_format'] + [
+        'server'] * 4
+    assert next(d for d in directives[5].children if d.name == 'server_name').args == ['a']
     # ...and check_site, the property's comparison, reports it.
     with pytest.raises(AssertionError, match='changed the configuration'):
         check_site(site, FIELDS_BY_NAME['server_name'], arg_filter=_raw)
