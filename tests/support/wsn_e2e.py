@@ -39,6 +39,29 @@ def base_url(container: str, scheme: str = "http", port: int = 80) -> str:
     return f"{scheme}://{host}:{host_port}"
 
 
+def container_address(container: str) -> str:
+    """The container's own address on its docker network (not a published port)."""
+    client = docker.from_env()
+    try:
+        networks = client.containers.get(container).attrs["NetworkSettings"]["Networks"]
+    finally:
+        client.close()
+    return next(network["IPAddress"] for network in networks.values() if network["IPAddress"])
+
+
+# A GET from inside a container (its loopback): the status, then the body; "error" and the reason when it
+# cannot connect.
+_GET_INSIDE = ("python3 -c \"import sys, urllib.request, urllib.error\ntry:\n"
+               "    r = urllib.request.urlopen(sys.argv[1], timeout=5)\n    print(r.status); print(r.read().decode())\n"
+               "except urllib.error.HTTPError as e:\n    print(e.code)\nexcept Exception as e:\n    print('error', e)\" '%s'")
+
+
+def get_inside(host, url: str) -> tuple[str, str]:
+    """``(status, body)`` of a GET of ``url`` run in a testinfra ``host``; status "error ..." when it cannot connect."""
+    status, _newline, body = host.check_output(_GET_INSIDE % url).partition("\n")
+    return status, body
+
+
 def ws_connect(url: str, **kwargs):
     """A WebSocket client with no keepalive pings, so idle really means idle."""
     kwargs.setdefault("max_size", None)

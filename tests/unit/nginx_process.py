@@ -27,16 +27,18 @@ HTTP_TIMEOUT = 5.0
 
 
 class Nginx(object):
-    """nginx -p DIR -c DIR/nginx.conf (daemon off, in its own session): ``return 200 BODY`` on ``port``."""
+    """nginx -p DIR -c DIR/nginx.conf (daemon off, in its own session): ``return 200 BODY`` on ``host``:``port``."""
 
-    def __init__(self, directory):
+    def __init__(self, directory, host=LOOPBACK):
         self.directory = Path(directory)
+        self.host = host
         self.conf = self.directory / 'nginx.conf'
         self.pid_file = self.directory / 'nginx.pid'
         self.error_log = self.directory / 'error.log'
         self.temp = self.directory / 'temp'
         self.temp.mkdir(exist_ok=True)
-        self.port = free_closed_port()
+        self.port = free_closed_port(host)
+        self.worker_user = 'root'  # the workers' user (nginx's "user" directive)
         self.process = None
         self._output = None
 
@@ -44,7 +46,7 @@ class Nginx(object):
         """Write nginx.conf (``include_dir/*.conf`` in its http block); ``nginx -t`` must accept it."""
         temp_paths = ['    %s %s;' % (name, self.temp / name) for name in (
             'client_body_temp_path', 'proxy_temp_path', 'fastcgi_temp_path', 'uwsgi_temp_path', 'scgi_temp_path')]
-        server = ['    server {', '        listen %s:%d;' % (LOOPBACK, self.port)]
+        server = ['    server {', '        listen %s:%d;' % (self.host, self.port)]
         if extra_listen is not None:
             server.append('        listen %s:%d;' % (LOOPBACK, extra_listen))
         server.append('        location / { return 200 "%s"; }' % body)
@@ -57,7 +59,7 @@ class Nginx(object):
             'pid %s;' % self.pid_file,
             'worker_processes 2;',
             'error_log %s;' % self.error_log,
-            'user root;',
+            'user %s;' % self.worker_user,
             'events {',
             '    worker_connections 64;',
             '}',
@@ -81,13 +83,13 @@ class Nginx(object):
                 raise RuntimeError('nginx exited with %s: %s' % (self.process.returncode, self.log()))
             if self.pid_file.exists() and self.pid_file.read_text().strip() == str(self.process.pid) and len(self.workers()) == 2:
                 try:
-                    with socket.create_connection((LOOPBACK, self.port), timeout=0.5):
+                    with socket.create_connection((self.host, self.port), timeout=0.5):
                         return self
                 except OSError:
                     pass
             time.sleep(0.02)
         raise RuntimeError('nginx did not start (2 workers, listening on %s:%d) within %.0f s: %s'
-                           % (LOOPBACK, self.port, START_TIMEOUT, self.log()))
+                           % (self.host, self.port, START_TIMEOUT, self.log()))
 
     def stop(self):
         """SIGTERM to the master; after STOP_TIMEOUT SIGKILL to its process group (its session: nginx only)."""
@@ -123,21 +125,21 @@ class Nginx(object):
 
     def get(self, path='/'):
         """``(status, body)`` of ``GET path`` on a new connection."""
-        return http_get(self.port, path)
+        return http_get(self.port, path, host=self.host)
 
 
-def http_get(port, path='/'):
-    """``(status, body)`` of ``GET path`` to 127.0.0.1:``port`` on a new connection."""
-    status, _fields, body = raw_get(port, path)
+def http_get(port, path='/', host=LOOPBACK):
+    """``(status, body)`` of ``GET path`` to ``host``:``port`` (127.0.0.1) on a new connection."""
+    status, _fields, body = raw_get(port, path, host=host)
     return status, body
 
 
-def raw_get(port, path, headers=()):
+def raw_get(port, path, headers=(), host=LOOPBACK):
     """``(status, [(name, value), ...], body)`` of ``GET path``: every header line as sent, none merged."""
     lines = ['GET %s HTTP/1.1' % path, 'Host: localhost', 'Connection: close'] + ['%s: %s' % item for item in headers]
     request = ('\r\n'.join(lines) + '\r\n\r\n').encode('ascii')
     chunks = []
-    with socket.create_connection((LOOPBACK, port), timeout=HTTP_TIMEOUT) as sock:
+    with socket.create_connection((host, port), timeout=HTTP_TIMEOUT) as sock:
         sock.sendall(request)
         while True:
             data = sock.recv(65536)

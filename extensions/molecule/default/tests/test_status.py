@@ -3,29 +3,17 @@
 import re
 import socket
 
-import docker
-from wsn_e2e import http_get
+from wsn_e2e import container_address, get_inside, http_get
 
 STATUS = "http://127.0.0.1:8079/stub_status"  # the role's defaults
-GET = "python3 -c \"import sys, urllib.request, urllib.error\ntry:\n    r = urllib.request.urlopen(sys.argv[1], timeout=5)\n" \
-      "    print(r.status); print(r.read().decode())\nexcept urllib.error.HTTPError as e:\n    print(e.code)\" '%s'"
 STUB_STATUS = re.compile(r"Active connections: \d+\s+server accepts handled requests\s+\d+ \d+ \d+\s+"
                          r"Reading: \d+ Writing: \d+ Waiting: \d+\s*")
 
 
-def container_address(name):
-    client = docker.from_env()
-    try:
-        networks = client.containers.get(name).attrs["NetworkSettings"]["Networks"]
-    finally:
-        client.close()
-    return next(network["IPAddress"] for network in networks.values() if network["IPAddress"])
-
-
 def test_the_status_answers_on_the_hosts_loopback(container):
-    status, _newline, body = container.check_output(GET % STATUS).partition("\n")
+    status, body = get_inside(container, STATUS)
     assert status == "200" and STUB_STATUS.fullmatch(body), body
-    assert container.check_output(GET % "http://127.0.0.1:8079/") == "404"  # only its own path
+    assert get_inside(container, "http://127.0.0.1:8079/")[0] == "404"  # only its own path
 
 
 def test_the_status_is_not_reachable_from_outside(proxy, http_base):
