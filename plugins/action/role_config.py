@@ -9,7 +9,8 @@ from __future__ import annotations
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.websocket.nginx.plugins.plugin_utils import nginx_values, role_spec, server_models, site_model
+from ansible_collections.websocket.nginx.plugins.plugin_utils import (
+    exporter_model, nginx_values, role_spec, server_models, site_model)
 
 HOST_VARIABLES = (site_model.HOST_ADDRESS_VARIABLE, site_model.HOST_PORT_VARIABLE, 'ansible_host')
 # The nginx and OpenSSL that Debian's nginx package of each release runs with: what the host will
@@ -40,6 +41,8 @@ class ActionModule(ActionBase):
 
         Raises ModelError when the variables it depends on are invalid: nothing is asked of the host then.
         """
+        if role == 'nginx_exporter':
+            return exporter_model.host_request()
         if role == 'echo_backend':
             # websocket.nginx.app_service reads the service's state itself.
             return {'nofile_limit': True, 'packages': list(server_models.ECHO_BACKEND_PACKAGES)}
@@ -92,7 +95,9 @@ class ActionModule(ActionBase):
         if role not in role_spec.ROLES:
             raise AnsibleActionFail('role must be one of %s, got %r' % (', '.join(role_spec.ROLES), role))
         spec = role_spec.argument_spec(role)
-        variables = self._templar.template({name: task_vars[name] for name in spec if name in task_vars})
+        # The exporter scrapes the nginx role's status server: it reads where that is from the nginx role's variables.
+        names = list(spec) + list(exporter_model.NGINX_VARIABLES if role == 'nginx_exporter' else ())
+        variables = self._templar.template({name: task_vars[name] for name in names if name in task_vars})
         try:
             host = self._read_host(self._host_request(role, variables), task_vars)
             summary = _host_summary(host)
@@ -104,6 +109,8 @@ class ActionModule(ActionBase):
                                           nginx_build=nginx_build, certificate_sha1=host.get('certificate_sha1'))
             elif role == 'nginx':
                 config = server_models.build_nginx(variables, host['hard_nofile_limit'], host['cpus'])
+            elif role == 'nginx_exporter':
+                config = exporter_model.build_nginx_exporter(variables, host.get('os_version_id'), host.get('packages'))
             else:
                 config = server_models.build_echo_backend(variables, host['hard_nofile_limit'])
         except role_spec.ModelError as exc:

@@ -23,7 +23,10 @@ description:
   - Runs on the controller. What the model needs from the host is read in one call of
     M(websocket.nginx.role_host_info) (read-only, so also in check mode), and only what that role needs. For
     O(role=nginx) the hard open-files limit that services get (C(/proc/1/limits)), the online CPUs and
-    C(nginx -V) of C(nginx_binary); for O(role=echo_backend) the open-files limit; for O(role=websocket_proxy),
+    C(nginx -V) of C(nginx_binary); for O(role=echo_backend) the open-files limit; for O(role=nginx_exporter)
+    C(VERSION_ID) of C(/etc/os-release), the installed C(prometheus-nginx-exporter) and C(prometheus-node-exporter)
+    and the state of its counter's service (O(role=nginx_exporter) also reads the nginx role's C(nginx_status_*)
+    variables and C(nginx_websocket_capacity)); for O(role=websocket_proxy),
     only when a site has TLS, C(nginx -V) of C(websocket_proxy_nginx_binary) and C(VERSION_ID) of
     C(/etc/os-release) (the TLS settings are written the way that nginx takes them), and the SHA-1 of each
     certificate file on the host that a site names (without C(certificate_src)), written in a comment of its
@@ -34,7 +37,7 @@ options:
     description: The role whose variables are checked.
     type: str
     required: true
-    choices: [nginx, websocket_proxy, echo_backend]
+    choices: [nginx, websocket_proxy, echo_backend, nginx_exporter]
   nginx_build:
     description:
       - For O(role=websocket_proxy), an override of the nginx build the TLS settings are written for, the output
@@ -116,7 +119,7 @@ from ansible.module_utils.basic import AnsibleModule
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            role=dict(type='str', required=True, choices=['nginx', 'websocket_proxy', 'echo_backend']),
+            role=dict(type='str', required=True, choices=['nginx', 'websocket_proxy', 'echo_backend', 'nginx_exporter']),
             nginx_build=dict(type='str'),
         ),
         supports_check_mode=True,
