@@ -5,9 +5,12 @@ requests get the static files, WebSockets on /ws/whoami get a scripted backend e
 they connect). A backend says its name first and then echoes, as the echo_backend role's service
 does; a held backend says its name only when the test releases it, after the page has stopped
 waiting for it and shows the connection as "(unnamed)"; a silent backend never says it.
+/demo/status.json answers what the test sets (the demo's status service on the proxy in the
+scenarios; extensions/molecule/shared/demo_status): its JSON, an error, another body, or 404 when unset.
 """
 
 import asyncio
+import json
 import mimetypes
 import re
 import sys
@@ -31,8 +34,13 @@ STATIC = REPO_ROOT / "extensions" / "molecule" / "shared" / "static"
 WHOAMI = "/ws/whoami"
 UNNAMED = "(unnamed)"
 # How long the page waits for a backend's name, read from the page so the test follows it.
-NAME_WAIT = int(re.search(r"NAME_TIMEOUT_MS = (\d+);", (STATIC / "app.js").read_text())[1]) / 1000
-WAIT = NAME_WAIT + 10  # the longest any wait_for below polls the page
+APP_JS = (STATIC / "app.js").read_text()
+NAME_WAIT = int(re.search(r"NAME_TIMEOUT_MS = (\d+);", APP_JS)[1]) / 1000
+# How often the page asks for nginx's counts, and again after a failed request.
+STATUS_RETRY = int(re.search(r"STATUS_RETRY_MS = (\d+);", APP_JS)[1]) / 1000
+STATUS_URL = re.search(r'STATUS_URL = "([^"]+)";', APP_JS)[1]
+CHART_ZERO = int(re.search(r"const CHART = \{[^}]*bottom: (\d+)", APP_JS)[1])  # the y of 0 in the chart
+WAIT = max(NAME_WAIT, STATUS_RETRY) + 10  # the longest any wait_for below polls the page
 HOLD_LIMIT = 30  # a held backend never waits longer than this for its release
 STARTUP = 10  # seconds for the server thread to listen, and to stop
 
@@ -49,6 +57,16 @@ return {
   echoes: texts("#log li.echo"),
   mismatches: texts("#log .mismatch"),
   send: !document.getElementById("send").disabled,
+  proxyStatus: document.getElementById("proxy-status").innerText,
+  proxyShown: !document.getElementById("proxy-data").hidden,
+  stale: document.getElementById("proxy-data").classList.contains("stale"),
+  proxy: Object.fromEntries([...document.querySelectorAll("#proxy-counts tr")]
+    .map((tr) => [tr.dataset.field, tr.cells[1].innerText.trim()])),
+  servers: rows("proxy-servers"),
+  serverMarkup: document.querySelectorAll("#proxy-servers *:not(tr):not(td)").length,
+  chartShown: !document.getElementById("proxy-chart").hidden,
+  chartPoints: (document.getElementById("chart-line")?.getAttribute("points") || "").split(" ").filter(Boolean),
+  chartLast: document.getElementById("chart-last").innerText,
 };
 """
 ECHO_LINE = re.compile(r"#(\d+) echo from (\S+): (.*)$")
@@ -72,6 +90,8 @@ class DemoServer:
     def __init__(self, static):
         self.static = static.resolve()
         self.backends = deque()  # scripted, taken in the order the WebSockets connect
+        # /demo/status.json: a dict (its JSON), bytes (the body as is), (HTTP status, dict) or None (404).
+        self.status = None
         self.port = None
         self._loop = None
         self._stop = None
@@ -105,15 +125,28 @@ class DemoServer:
         """Plain GET requests: the page's files. None lets WebSocket handshakes through."""
         if request.headers.get("Upgrade", "").lower() == "websocket":
             return None if request.path == WHOAMI else connection.respond(404, "no WebSocket here\n")
+        if request.path.split("?", 1)[0] == STATUS_URL:
+            return self._status()
         path = request.path.split("?", 1)[0].lstrip("/") or "index.html"
         file = (self.static / path).resolve()
         if not file.is_relative_to(self.static) or not file.is_file():
             return connection.respond(404, "not found\n")
         body = file.read_bytes()
         kind = "text/javascript" if file.suffix == ".js" else mimetypes.guess_type(file.name)[0] or "text/plain"
-        headers = Headers([("Content-Type", f"{kind}; charset=utf-8"), ("Content-Length", str(len(body))),
-                           ("Cache-Control", "no-store"), ("Connection", "close")])
-        return Response(200, "OK", headers, body)
+        return Response(200, "OK", self._headers(kind, len(body)), body)
+
+    def _status(self):
+        status = self.status
+        if status is None:
+            return Response(404, "Not Found", self._headers("text/plain", 10), b"not found\n")
+        code, status = status if isinstance(status, tuple) else (200, status)
+        body = status if isinstance(status, bytes) else json.dumps(status).encode()
+        return Response(code, "OK" if code == 200 else "Error", self._headers("application/json", len(body)), body)
+
+    @staticmethod
+    def _headers(kind, length):
+        return Headers([("Content-Type", f"{kind}; charset=utf-8"), ("Content-Length", str(length)),
+                        ("Cache-Control", "no-store"), ("Connection", "close")])
 
     async def _echo(self, websocket):
         try:
@@ -154,8 +187,9 @@ def page(server, browser):
     """open(*backends): the page with one connection per scripted backend."""
     opened = []
 
-    def open_page(*backends):
+    def open_page(*backends, status=None):
         server.backends = deque(backends)
+        server.status = status
         opened.extend(backends)
         browser.get(f"http://127.0.0.1:{server.port}/?connections={len(backends)}")
         assert browser.title == "websocket.nginx demo"
@@ -279,3 +313,112 @@ def test_a_backend_that_never_names_itself_still_echoes(page):
     assert connection_rows(shown) == [("1", UNNAMED, "open", "1")], shown["connections"]
     assert backend_rows(shown) == {UNNAMED: ("1", "1")}, shown["backends"]
     assert "answered by 0 backends" in shown["summary"], shown["summary"]
+
+
+# nginx's own counts -------------------------------------------------------------------------------
+
+QUIET = {"websockets": 2, "client_connections": 3, "capacity": 10000, "capacity_percent": 0.0,
+         "accepts": 41, "handled": 41, "dropped": 0,
+         "servers": [{"address": "wsn-demo-backend-1:8765", "connections": 1}, {"address": "wsn-demo-backend-2:8765", "connections": 1}],
+         "draining_workers": {"workers": 0, "memory_bytes": 0, "websockets": 0}}
+# Busier, after a reload: one old worker still holds two of the WebSockets.
+BUSY = {"websockets": 7, "client_connections": 9, "capacity": 40, "capacity_percent": 17.5,
+        "accepts": 1200, "handled": 1195, "dropped": 5,
+        "servers": [{"address": "wsn-demo-backend-1:8765", "connections": 4}, {"address": "wsn-demo-backend-2:8765", "connections": 3}],
+        "draining_workers": {"workers": 1, "memory_bytes": 3 * 1024 * 1024, "websockets": 2}}
+SHOWN_QUIET = {"clients": "3", "websockets": "2", "capacity": "0% of 10000", "accepts": "41", "handled": "41",
+               "dropped": "0", "draining": "none"}
+SHOWN_BUSY = {"clients": "9", "websockets": "7", "capacity": "17.5% of 40", "accepts": "1200", "handled": "1195",
+              "dropped": "5", "draining": "1 (3.0 MiB, 2 WebSockets)"}
+
+
+def chart_values(snapshot):
+    """The chart's points as (x, y) in the SVG's coordinates (y grows downwards)."""
+    return [tuple(float(number) for number in point.split(",")) for point in snapshot["chartPoints"]]
+
+
+def test_the_proxys_counts_and_their_chart_follow_its_status(page, server):
+    browser = page(Backend("alpha"), status=QUIET)
+    shown = wait_for(browser, "nginx's counts of the quiet status", lambda page: page["proxy"] == SHOWN_QUIET)
+    assert shown["proxyShown"] and shown["chartShown"] and not shown["stale"], shown
+    assert shown["servers"] == [["wsn-demo-backend-1:8765", "1"], ["wsn-demo-backend-2:8765", "1"]], shown["servers"]
+    assert shown["proxyStatus"].startswith("Updated "), shown["proxyStatus"]
+    shown = wait_for(browser, "a chart of at least two readings", lambda page: len(page["chartPoints"]) >= 2)
+    quiet_points = chart_values(shown)
+    assert len({y for _x, y in quiet_points}) == 1, f"2 WebSockets at every reading, yet the line moves: {quiet_points}"
+    assert shown["chartLast"].startswith("2 now, at most 2 in "), shown["chartLast"]
+
+    server.status = BUSY
+    shown = wait_for(browser, "nginx's counts of the busy status", lambda page: page["proxy"] == SHOWN_BUSY)
+    assert shown["servers"] == [["wsn-demo-backend-1:8765", "4"], ["wsn-demo-backend-2:8765", "3"]], shown["servers"]
+    shown = wait_for(browser, "the chart's last reading at 7", lambda page: page["chartLast"].startswith("7 now, at most 7 in "))
+    points = chart_values(shown)
+    assert len(points) > len(quiet_points), (quiet_points, points)
+    assert [x for x, _y in points] == sorted(x for x, _y in points), f"readings out of time order: {points}"
+    # Heights above the chart's zero line in proportion to the counts: 7 against the quiet readings' 2.
+    heights = [CHART_ZERO - y for _x, y in points]
+    assert heights[0] > 0 and abs(heights[-1] / heights[0] - 7 / 2) < 0.02, points
+    # The page's own view is untouched.
+    assert connection_rows(shown) == [("1", "alpha", "open", "0")], shown["connections"]
+
+
+def test_without_the_status_endpoint_the_page_works_and_says_so(page):
+    browser = page(Backend("alpha"))  # no status: 404, as from a copy of the static files alone
+    shown = wait_for(browser, "the connection, and nginx's counts unavailable",
+                     lambda page: connection_rows(page) == [("1", "alpha", "open", "0")]
+                     and "unavailable" in page["proxyStatus"])
+    assert f"{STATUS_URL} answered HTTP 404" in shown["proxyStatus"], shown["proxyStatus"]
+    assert not shown["proxyShown"] and not shown["chartShown"], "tables or chart shown without any counts"
+    assert not shown["proxy"] and not shown["servers"], shown
+
+    send(browser, "hello without counts")
+    shown = wait_for(browser, "the echo", lambda page: len(page["echoes"]) >= 1)
+    assert echo_lines(shown) == [(1, "alpha", "hello without counts")], shown["log"]
+    assert_no_mismatch(shown)
+
+
+def test_the_services_reason_is_shown_when_it_cannot_read_nginx(page):
+    # What the service answers while nginx does not run (its message comes from nginx_status).
+    reason = "cannot read nginx's status at http://127.0.0.1:8079/stub_status: [Errno 111] Connection refused"
+    browser = page(Backend("alpha"), status=(503, {"error": reason}))
+    shown = wait_for(browser, "nginx's counts unavailable", lambda page: "unavailable" in page["proxyStatus"])
+    assert f"{STATUS_URL} answered HTTP 503: {reason}." in shown["proxyStatus"], shown["proxyStatus"]
+    assert not shown["proxyShown"], shown
+
+
+@pytest.mark.parametrize(("body", "reason"), [
+    (b"<html>Welcome to nginx!</html>", "did not answer JSON"),
+    (b'{"active": 3}', "did not answer the demo's status"),
+    (b'[1, 2]', "did not answer the demo's status"),
+    (b'{"websockets": -1}', "did not answer the demo's status"),
+], ids=["html", "other-json", "a-list", "negative"])
+def test_an_answer_that_is_not_the_status_is_not_shown(page, body, reason):
+    browser = page(Backend("alpha"), status=body)
+    shown = wait_for(browser, "nginx's counts unavailable", lambda page: "unavailable" in page["proxyStatus"])
+    assert f"{STATUS_URL} {reason}" in shown["proxyStatus"], shown["proxyStatus"]
+    assert not shown["proxyShown"] and not shown["proxy"], shown
+
+
+def test_the_last_counts_stay_marked_stale_while_the_status_is_gone(page, server):
+    browser = page(Backend("alpha"), status=QUIET)
+    wait_for(browser, "nginx's counts", lambda page: page["proxy"] == SHOWN_QUIET)
+
+    server.status = None
+    shown = wait_for(browser, "the counts marked as the last ones", lambda page: "unavailable" in page["proxyStatus"])
+    assert shown["stale"] and shown["proxyShown"] and shown["proxy"] == SHOWN_QUIET, shown
+    assert "the last ones" in shown["proxyStatus"], shown["proxyStatus"]
+
+    server.status = BUSY  # back: the page asks again within STATUS_RETRY
+    shown = wait_for(browser, "the new counts", lambda page: page["proxy"] == SHOWN_BUSY)
+    assert not shown["stale"] and shown["proxyStatus"].startswith("Updated "), shown
+
+
+def test_the_status_is_shown_as_text(page):
+    address = '<img src=x onerror="document.title=1">:8765'
+    browser = page(Backend("alpha"), status={**QUIET, "servers": [{"address": address, "connections": 2}],
+                                             "client_connections": "3", "accepts": 4.5})
+    shown = wait_for(browser, "the server's address", lambda page: page["servers"] == [[address, "2"]])
+    assert shown["serverMarkup"] == 0, "markup in the status became elements"
+    assert browser.title == "websocket.nginx demo"
+    # Counts that are not counts are not shown as numbers.
+    assert (shown["proxy"]["clients"], shown["proxy"]["accepts"]) == ("?", "?"), shown["proxy"]

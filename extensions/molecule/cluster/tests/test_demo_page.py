@@ -4,6 +4,8 @@ The page (extensions/molecule/shared/static) is served by the proxy's static loc
 WebSockets through the /ws/ location (round robin over the three echo backends) and shows which
 backend answered each connection and each echo. The test uses it as a person would (types a
 message, clicks Send), reads what the page shows, and checks that against the backends' own logs.
+Beside it the page shows nginx's own counts, from the demo's status service on the proxy
+(/demo/status.json, extensions/molecule/shared/demo_status), and a chart of its open WebSockets.
 """
 
 import re
@@ -16,7 +18,7 @@ from selenium.webdriver.common.by import By
 
 from conftest import BACKENDS, PROXY, SERVICE
 from headless_browser import chromium, missing_tools, wait_for_page
-from wsn_e2e import REPO_ROOT, base_url, docker_exec
+from wsn_e2e import ECHO_PORT, REPO_ROOT, base_url, docker_exec
 
 CONNECTIONS = 8  # not the page's default (6): the query parameter is used
 WHOAMI = "/ws/whoami"  # what the page opens; the backends' echo_backend_whoami_path
@@ -32,9 +34,17 @@ return {
   connections: rows("connections"),
   backends: rows("backends"),
   echoes: [...document.querySelectorAll("#log li.echo")].map((item) => item.innerText),
+  proxyStatus: document.getElementById("proxy-status").innerText,
+  proxy: Object.fromEntries([...document.querySelectorAll("#proxy-counts tr")]
+    .map((tr) => [tr.dataset.field, tr.cells[1].innerText.trim()])),
+  servers: rows("proxy-servers"),
+  chartShown: !document.getElementById("proxy-chart").hidden,
+  chartPoints: (document.getElementById("chart-line")?.getAttribute("points") || "").split(" ").filter(Boolean),
+  chartLast: document.getElementById("chart-last").innerText,
 };
 """
 ECHO_LINE = re.compile(r"#(\d+) echo from (\S+): (.*)$")
+CAPACITY_USED = re.compile(r"([0-9.]+)% of (\d+)")
 
 
 @pytest.fixture(scope="module")
@@ -73,6 +83,27 @@ def whoami_opens(since):
     return +counts
 
 
+def check_proxy_counts(shown, spread):
+    """nginx's counts as the page shows them, against the page's own WebSockets (``spread``: per backend).
+    Other tests' WebSockets may still be open: nginx counts at least the page's."""
+    proxy = shown["proxy"]
+    assert shown["proxyStatus"].startswith("Updated "), shown["proxyStatus"]
+    websockets = int(proxy["websockets"])
+    assert websockets >= CONNECTIONS, f"nginx counts {websockets} open WebSockets, the page has {CONNECTIONS}: {proxy}"
+    assert int(proxy["clients"]) >= CONNECTIONS, proxy
+    assert int(proxy["accepts"]) - int(proxy["handled"]) == int(proxy["dropped"]), proxy
+    used = CAPACITY_USED.fullmatch(proxy["capacity"])
+    assert used, proxy["capacity"]
+    assert float(used[1]) == round(100 * websockets / int(used[2]), 1), proxy
+    # Per backend server (by the address the upstreams give, container name and echo port): at least the
+    # connections the page has on it.
+    servers = {address: int(count) for address, count in shown["servers"]}
+    for backend, count in spread.items():
+        assert servers.get(f"{backend}:{ECHO_PORT}", 0) >= count, (backend, count, shown["servers"])
+    assert shown["chartShown"] and shown["chartPoints"], f"no chart: {shown}"
+    assert shown["chartLast"].startswith(f"{websockets} now, "), (shown["chartLast"], websockets)
+
+
 def check_png(path):
     data = path.read_bytes()
     assert data.startswith(PNG_SIGNATURE), f"{path} is not a PNG"
@@ -106,6 +137,17 @@ def test_demo_page_shows_which_backend_answered(browser):
         while (logged := whoami_opens(started)) != spread and time.monotonic() < deadline:
             time.sleep(0.5)  # journald may not have the last lines yet
         assert logged == spread, f"backends logged {logged}, the page shows {spread}"
+
+        # nginx's side: its counts include the page's WebSockets, and the chart follows them (one reading a second).
+        # A reading taken once they were all open: idle keep-alive connections to the same servers count as
+        # WebSockets too, so only the client connections tell that the page polled after they opened.
+        shown = wait_for(browser, f"nginx's counts with at least the page's {CONNECTIONS} WebSockets",
+                         lambda page: all((page["proxy"].get(key) or "").isdigit() and int(page["proxy"][key]) >= CONNECTIONS
+                                          for key in ("websockets", "clients")))
+        check_proxy_counts(shown, spread)
+        readings = len(shown["chartPoints"])
+        shown = wait_for(browser, "more readings on the chart", lambda page: len(page["chartPoints"]) >= readings + 2)
+        check_proxy_counts(shown, spread)
 
         message = f"hello from the browser {time.time_ns()}"
         box = browser.find_element(By.ID, "message")

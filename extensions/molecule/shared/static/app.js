@@ -1,5 +1,6 @@
 // Echo demo: several WebSockets through nginx's /ws/ location, each showing which echo backend
-// answered it, with a live count of connections and echoes per backend.
+// answered it, with a live count of connections and echoes per backend; beside it nginx's own
+// counts (all clients) and a chart of its open WebSockets, from the demo's status service.
 "use strict";
 
 const MAX_CONNECTIONS = 32;
@@ -144,5 +145,159 @@ byId("send-form").addEventListener("submit", (event) => {
   log([`sent ${JSON.stringify(text)} on ${ready.length} connection${ready.length === 1 ? "" : "s"}`]);
 });
 
+// nginx's own counts, from the demo's status service on the proxy (extensions/molecule/shared/demo_status)
+// reached through nginx. A copy of these files served without it gets 404: the page says so quietly
+// and asks again less often, in case it comes.
+const STATUS_URL = "/demo/status.json";
+const STATUS_POLL_MS = 1000;
+const STATUS_RETRY_MS = 10000;  // after a failed request
+const STATUS_TIMEOUT_MS = 3000;
+const CHART_WINDOW_MS = 5 * 60 * 1000;
+const CHART = { left: 44, right: 590, top: 10, bottom: 122 };  // the plot area in the SVG's viewBox
+const SVG = "http://www.w3.org/2000/svg";
+const readings = [];  // {time, websockets}: one per answer, oldest first, within CHART_WINDOW_MS
+let statusSeen = false;
+
+const count = (value) => (Number.isInteger(value) && value >= 0 ? value : null);
+const shown = (value) => (value === null ? "?" : String(value));
+const mebibytes = (bytes) => `${(bytes / 1048576).toFixed(1)} MiB`;
+
+// Only the fields the page shows, each checked: what is missing or not a count is shown as "?".
+function readStatus(data) {
+  if (data === null || typeof data !== "object" || count(data.websockets) === null) {
+    throw new Error(`${STATUS_URL} did not answer the demo's status`);
+  }
+  const draining = data.draining_workers !== null && typeof data.draining_workers === "object" ? data.draining_workers : {};
+  return {
+    clients: count(data.client_connections),
+    websockets: data.websockets,
+    capacity: count(data.capacity),
+    capacityPercent: Number.isFinite(data.capacity_percent) && data.capacity_percent >= 0 ? data.capacity_percent : null,
+    accepts: count(data.accepts),
+    handled: count(data.handled),
+    dropped: count(data.dropped),
+    servers: (Array.isArray(data.servers) ? data.servers : [])
+      .filter((server) => server !== null && typeof server === "object" && typeof server.address === "string")
+      .map((server) => ({ address: server.address, connections: count(server.connections) })),
+    draining: { workers: count(draining.workers), memory: count(draining.memory_bytes),
+                websockets: count(draining.websockets) },
+  };
+}
+
+function renderStatus(status) {
+  const { workers, memory, websockets } = status.draining;
+  const capacity = status.capacity === null || status.capacityPercent === null ? "?"
+    : `${status.capacityPercent}% of ${status.capacity}`;
+  // Old workers serve the WebSockets they had at a reload until those close.
+  const draining = workers === 0 ? "none"
+    : `${shown(workers)} (${memory === null ? "?" : mebibytes(memory)}, ${shown(websockets)} WebSockets)`;
+  const rows = [
+    ["clients", "client connections", shown(status.clients)],
+    ["websockets", "open WebSockets", String(status.websockets)],
+    ["capacity", "capacity used", capacity],
+    ["accepts", "accepted since start", shown(status.accepts)],
+    ["handled", "handled", shown(status.handled)],
+    ["dropped", "dropped (no free worker connection)", shown(status.dropped)],
+    ["draining", "old workers draining", draining],
+  ];
+  byId("proxy-counts").replaceChildren(...rows.map(([field, label, value]) => {
+    const tr = element("tr");
+    tr.dataset.field = field;
+    tr.append(element("th", label), element("td", value, "number"));
+    return tr;
+  }));
+  byId("proxy-servers").replaceChildren(...status.servers.map((server) => {
+    const tr = element("tr");
+    tr.append(element("td", server.address), element("td", shown(server.connections), "number"));
+    return tr;
+  }));
+}
+
+function svgElement(tag, attributes, text) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, String(value));
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+// The smallest of 1, 2, 5, 10, 20, 50, ... at or above value: the top of the chart's scale.
+function scaleTop(value) {
+  const step = 10 ** Math.floor(Math.log10(Math.max(value, 1)));
+  return [1, 2, 5, 10].map((factor) => factor * step).find((top) => top >= value);
+}
+
+function drawChart() {
+  const now = Date.now();
+  while (readings.length && readings[0].time < now - CHART_WINDOW_MS) readings.shift();
+  const { left, right, top, bottom } = CHART;
+  const peak = Math.max(0, ...readings.map((point) => point.websockets));
+  const highest = scaleTop(peak);
+  const x = (time) => left + ((time - (now - CHART_WINDOW_MS)) / CHART_WINDOW_MS) * (right - left);
+  const y = (value) => bottom - (value / highest) * (bottom - top);
+  const nodes = [
+    byId("chart-title"),
+    svgElement("line", { class: "axis", x1: left, y1: top, x2: left, y2: bottom }),
+    svgElement("line", { class: "axis", x1: left, y1: bottom, x2: right, y2: bottom }),
+    svgElement("text", { class: "label", x: left - 6, y: top + 4, "text-anchor": "end" }, String(highest)),
+    svgElement("text", { class: "label", x: left - 6, y: bottom + 4, "text-anchor": "end" }, "0"),
+    svgElement("text", { class: "label", x: left, y: bottom + 18 }, `${CHART_WINDOW_MS / 60000} min ago`),
+    svgElement("text", { class: "label", x: right, y: bottom + 18, "text-anchor": "end" }, "now"),
+  ];
+  const points = readings.map((point) => `${x(point.time).toFixed(1)},${y(point.websockets).toFixed(1)}`);
+  nodes.push(svgElement("polyline", { id: "chart-line", points: points.join(" "), "data-points": points.length }));
+  const last = readings[readings.length - 1];
+  if (last) {
+    nodes.push(svgElement("circle", { id: "chart-dot", cx: x(last.time).toFixed(1), cy: y(last.websockets).toFixed(1), r: 3 }));
+  }
+  byId("chart").replaceChildren(...nodes);
+  byId("chart-last").textContent = last
+    ? `${last.websockets} now, at most ${peak} in ${readings.length} reading${readings.length === 1 ? "" : "s"}`
+    : "no data yet";
+}
+
+async function fetchStatus() {
+  let response;
+  try {
+    response = await fetch(STATUS_URL, { cache: "no-store", signal: AbortSignal.timeout(STATUS_TIMEOUT_MS) });
+  } catch (error) {
+    throw new Error(`${STATUS_URL} did not answer (${error.name === "TimeoutError" ? "timed out" : "no connection"})`);
+  }
+  if (!response.ok) {
+    // The service says why it cannot read nginx's status ({"error": ...}); nginx's own error pages are HTML.
+    const reason = await response.json().then((data) => (typeof data?.error === "string" ? `: ${data.error}` : ""),
+                                               () => "");
+    throw new Error(`${STATUS_URL} answered HTTP ${response.status}${reason}`);
+  }
+  let data;
+  try {
+    data = await response.json();
+  } catch {
+    throw new Error(`${STATUS_URL} did not answer JSON`);
+  }
+  return readStatus(data);
+}
+
+async function pollStatus() {
+  let answered = true;
+  try {
+    const status = await fetchStatus();
+    readings.push({ time: Date.now(), websockets: status.websockets });
+    renderStatus(status);
+    statusSeen = true;
+    byId("proxy-status").textContent = `Updated ${new Date().toLocaleTimeString()}, every second.`;
+  } catch (error) {
+    answered = false;
+    byId("proxy-status").textContent = `nginx's own counts are unavailable: ${error.message}. ` +
+      (statusSeen ? "The numbers below are the last ones." : "The demo deployment serves them; these files alone do not.");
+  }
+  for (const id of ["proxy-data", "proxy-chart"]) {
+    byId(id).hidden = !statusSeen;
+    byId(id).classList.toggle("stale", !answered);
+  }
+  drawChart();
+  setTimeout(pollStatus, answered ? STATUS_POLL_MS : STATUS_RETRY_MS);
+}
+
 for (let number = 1; number <= COUNT; number += 1) connect(number);
 render();
+pollStatus();
