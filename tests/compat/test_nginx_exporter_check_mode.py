@@ -8,18 +8,14 @@ that the rest of the role runs too. The templates are rendered a second time wit
 temporary directory, from the same model, to read them whole and give the units to ``systemd-analyze verify``.
 """
 
-import json
-import os
 import shutil
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-ANSIBLE_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
-SYSTEMD = os.path.isdir("/run/systemd/system")  # as sd_booted(3) tells
+# This directory's helper (pytest puts the directory on sys.path).
+from check_mode_play import REPO, SYSTEMD, result_of, run_check_mode_play
+
 TEMPLATES = REPO / "roles" / "nginx_exporter" / "templates"
 EXPORTER_TASK = "Write the exporter's arguments, run it and check that it serves metrics"
 COUNTER_TASK = "Install the counter, its service and its timer"
@@ -29,28 +25,9 @@ COUNTER = "websocket-nginx-textfile"
 
 
 def run_play(tmp_path, variables, post_tasks=()):
-    """The role in check and diff mode on localhost: [(task name without the role's prefix, result)] in order."""
-    (tmp_path / "vars.json").write_text(json.dumps(variables))
-    (tmp_path / "play.json").write_text(json.dumps([{
-        "hosts": "localhost", "gather_facts": False, "vars_files": ["vars.json"], "ignore_errors": True,
-        "roles": [{"role": "websocket.nginx.nginx_exporter"}], "post_tasks": list(post_tasks),
-    }]))
-    env = {name: value for name, value in os.environ.items() if name != "ANSIBLE_COLLECTIONS_PATH"}
-    env.update(ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json",
-               ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_RETRY_FILES_ENABLED="0",
-               ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-local"), ANSIBLE_REMOTE_TEMP=str(tmp_path / "ansible-remote"))
-    result = subprocess.run(
-        [str(ANSIBLE_PLAYBOOK), "--check", "--diff", "-i", "localhost,", "-c", "local",
-         "-e", f"ansible_python_interpreter={sys.executable}", "play.json"],
-        cwd=tmp_path, capture_output=True, text=True, env=env, timeout=300, check=False)
-    assert result.stdout.startswith("{"), result.stdout + result.stderr
-    return [(task["task"]["name"].split(" : ", 1)[-1], task["hosts"]["localhost"])
-            for task in json.loads(result.stdout)["plays"][0]["tasks"]]
-
-
-def result_of(tasks, name):
-    (result,) = [result for task, result in tasks if task == name]
-    return result
+    """The role in check and diff mode on localhost (going on past a failed task): [(task name, result)] in order."""
+    return run_check_mode_play(tmp_path, {"ignore_errors": True, "roles": [{"role": "websocket.nginx.nginx_exporter"}],
+                                          "post_tasks": list(post_tasks)}, variables)
 
 
 def rendered_copies(tmp_path, copies):

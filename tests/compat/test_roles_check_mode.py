@@ -10,16 +10,12 @@ Without systemd as PID 1 (a container) a service task fails: that failure, of th
 files, is accepted.
 """
 
-import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-# The ansible-core next to this Python, whatever PATH says: the one this run tests.
-ANSIBLE_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
-SYSTEMD = os.path.isdir("/run/systemd/system")  # as sd_booted(3) tells
+# This directory's helper (pytest puts the directory on sys.path).
+from check_mode_play import ANSIBLE_PLAYBOOK, SYSTEMD, result_of, run_check_mode_play
+
 SITE = {
     "name": "demo",
     "upstreams": [{"name": "echo", "servers": [{"address": "127.0.0.1:8765"}, {"address": "127.0.0.2:8765"}]}],
@@ -30,28 +26,7 @@ SITE = {
 
 def run_role(tmp_path, role, variables):
     """The role in check and diff mode on localhost: [(task name without the role's prefix, result)] in order."""
-    (tmp_path / "vars.json").write_text(json.dumps(variables))
-    (tmp_path / "play.json").write_text(json.dumps([{
-        "hosts": "localhost", "gather_facts": False, "vars_files": ["vars.json"],
-        "roles": [{"role": f"websocket.nginx.{role}"}],
-    }]))
-    # The repository's ansible.cfg puts this checkout on the collections path; the caller's would win over it.
-    env = {name: value for name, value in os.environ.items() if name != "ANSIBLE_COLLECTIONS_PATH"}
-    env.update(ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json",
-               ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_RETRY_FILES_ENABLED="0",
-               ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-local"), ANSIBLE_REMOTE_TEMP=str(tmp_path / "ansible-remote"))
-    result = subprocess.run(
-        [str(ANSIBLE_PLAYBOOK), "--check", "--diff", "-i", "localhost,", "-c", "local",
-         "-e", f"ansible_python_interpreter={sys.executable}", "play.json"],
-        cwd=tmp_path, capture_output=True, text=True, env=env, timeout=300, check=False)
-    assert result.stdout.startswith("{"), result.stdout + result.stderr
-    return [(task["task"]["name"].split(" : ", 1)[-1], task["hosts"]["localhost"])
-            for task in json.loads(result.stdout)["plays"][0]["tasks"]]
-
-
-def result_of(tasks, name):
-    (result,) = [result for task, result in tasks if task == name]
-    return result
+    return run_check_mode_play(tmp_path, {"roles": [{"role": f"websocket.nginx.{role}"}]}, variables)
 
 
 def assert_passed_up_to(tasks, files_task, service_task=None, service_error=""):

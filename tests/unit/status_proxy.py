@@ -14,10 +14,14 @@ connection stays open after a request). The proxy also listens on [::1].
 from __future__ import annotations
 
 import contextlib
+import os
 import random
+import sys
+
+import pytest
 
 from ansible_collections.websocket.nginx.tests.unit.helpers import LOOPBACK, free_closed_port, ipv6_available
-from ansible_collections.websocket.nginx.tests.unit.nginx_process import Nginx, http_get
+from ansible_collections.websocket.nginx.tests.unit.nginx_process import NGINX, Nginx, http_get
 
 WEBSOCKET_LOCATION = """
     location /%(path)s/ {
@@ -28,6 +32,20 @@ WEBSOCKET_LOCATION = """
         proxy_read_timeout 60s;
     }
 """
+
+
+def cannot_run_live():
+    if not sys.platform.startswith('linux'):
+        return 'reads /proc (Linux only)'
+    if not os.access(NGINX, os.X_OK):
+        return 'needs %s (make test-tools)' % NGINX
+    if os.geteuid() != 0:
+        return "reads nginx's /proc/PID/fd, as root"
+    return None
+
+
+# Tests with a real nginx (and /proc).
+live = pytest.mark.skipif(cannot_run_live() is not None, reason=cannot_run_live() or '')
 
 
 class StatusProxy(object):

@@ -22,23 +22,10 @@ from ansible_collections.websocket.nginx.plugins.module_utils import nginx_statu
 from ansible_collections.websocket.nginx.plugins.module_utils.nginx_reload import reload_and_wait
 
 from ansible_collections.websocket.nginx.tests.unit.helpers import LOOPBACK, free_closed_port, ipv6_available
-from ansible_collections.websocket.nginx.tests.unit.nginx_process import (
-    NGINX, children_of, title, wait_for)
-from ansible_collections.websocket.nginx.tests.unit.status_proxy import StatusProxy, open_websockets, running
+from ansible_collections.websocket.nginx.tests.unit.nginx_process import children_of, title, wait_for
+from ansible_collections.websocket.nginx.tests.unit.status_proxy import StatusProxy, live, open_websockets, running
 
 
-def _cannot_run_live():
-    if not sys.platform.startswith('linux'):
-        return 'reads /proc (Linux only)'
-    if not os.access(NGINX, os.X_OK):
-        return 'needs %s (make test-tools)' % NGINX
-    if os.geteuid() != 0:
-        return "reads nginx's /proc/PID/fd, as root"
-    return None
-
-
-# Tests with a real nginx (and /proc).
-live = pytest.mark.skipif(_cannot_run_live() is not None, reason=_cannot_run_live() or '')
 ipv6 = pytest.mark.skipif(not ipv6_available(), reason='the machine has no ::1')
 
 # Captured on a little-endian test machine (x86_64) with a listener on 127.0.0.1:34845, a connection to it from

@@ -9,36 +9,22 @@ argument. The counting itself is tested in tests/unit/plugins/module_utils/test_
 from __future__ import annotations
 
 import contextlib
-import os
-import sys
 
 import pytest
 
 from ansible_collections.websocket.nginx.plugins.modules import proxy_status
 
 from ansible_collections.websocket.nginx.tests.unit.helpers import LOOPBACK, ansible_wording, free_closed_port, run_module
-from ansible_collections.websocket.nginx.tests.unit.nginx_process import NGINX
-from ansible_collections.websocket.nginx.tests.unit.status_proxy import StatusProxy, open_websockets, running
+from ansible_collections.websocket.nginx.tests.unit.status_proxy import StatusProxy, cannot_run_live, live, open_websockets, running
 
 
-def _cannot_run_live():
-    if not sys.platform.startswith('linux'):
-        return 'reads /proc (Linux only)'
-    if not os.access(NGINX, os.X_OK):
-        return 'needs %s (make test-tools)' % NGINX
-    if os.geteuid() != 0:
-        return "reads nginx's /proc/PID/fd, as root"
-    return None
-
-
-live = pytest.mark.skipif(_cannot_run_live() is not None, reason=_cannot_run_live() or '')
 
 
 @pytest.fixture
 def proxy(tmp_path, ws_servers, http_server):
     """An nginx of the test's own: WebSockets a test closed may take a moment to leave nginx."""
-    if _cannot_run_live():
-        pytest.skip(_cannot_run_live())
+    if cannot_run_live():
+        pytest.skip(cannot_run_live())
     with running(StatusProxy(tmp_path, ws_servers, http_server)) as started:
         yield started
 
