@@ -18,8 +18,6 @@ from ansible_collections.websocket.nginx.tests.unit.helpers import LOOPBACK, ans
 from ansible_collections.websocket.nginx.tests.unit.status_proxy import StatusProxy, cannot_run_live, live, open_websockets, running
 
 
-
-
 @pytest.fixture
 def proxy(tmp_path, ws_servers, http_server):
     """An nginx of the test's own: WebSockets a test closed may take a moment to leave nginx."""
