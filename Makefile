@@ -44,13 +44,13 @@ demo-destroy: venv ## Remove the demo containers
 UNIT_TESTS := tests/unit tests/tooling tests/demo
 ROLE_TESTS := tests/roles tests/compat
 
-# The molecule scenarios (containers, mostly waiting: about half of the two cores idle) run beside the checks, which
-# use the cores themselves (pytest with -n 2). Three job slots: molecule, the checks, and one more the checks' own
-# makes share, so two checks run side by side. Each target's output is printed whole when it ends
-# (--output-sync): the checks' as each one ends, molecule's at its end.
+# The molecule scenarios (containers, mostly waiting: about half of the two cores idle in each) run beside each
+# other and beside the checks, which use the cores themselves (pytest with -n 2). Each target's output is printed
+# whole when it ends (--output-sync): the checks' as each one ends, each scenario's at its end.
 test: setup test-tools ## The whole suite: lint, unit, role validation, build, sanity, ansible-core 2.17, molecule
 	@start=$$(date +%s); \
-	$(MAKE) --no-print-directory -j3 --output-sync=target checks molecule; \
+	$(MAKE) --no-print-directory -j$(words checks $(MOLECULE_SCENARIOS)) --output-sync=target checks \
+		$(addprefix molecule-,$(MOLECULE_SCENARIOS)); \
 	echo "make test: all passed in $$(( $$(date +%s) - start )) s"
 
 checks: venv test-tools ## make test without molecule: unit and roles-check, then lint, build-check and sanity, then compat
@@ -90,6 +90,10 @@ compat: venv ## make unit's and make roles-check's tests with ansible-core 2.17,
 
 molecule: setup test-tools ## Full molecule test sequence of each scenario (sets up the host tools they use, e.g. chromium for the demo page)
 	for scenario in $(MOLECULE_SCENARIOS); do molecule test -s $$scenario; done
+
+# One scenario (make test runs them side by side): molecule-default, molecule-cluster.
+molecule-%: setup test-tools
+	molecule test -s $*
 
 bench: setup ## Capacity benchmark, not part of make test (about 11 min): table + tests/output/bench/capacity.json
 	python tests/benchmarks/bench_capacity.py $(BENCH_ARGS)
