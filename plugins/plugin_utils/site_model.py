@@ -250,6 +250,9 @@ class ProxyConfig:
     # Inventory host -> the checks of the upstreams it serves in, limited to its own servers
     # (down or not): how the drain playbook checks a backend before putting it back.
     host_checks: dict
+    # The upstreams as proxy_status (and nginx_status.py) take them: name, server addresses, and whether a
+    # WebSocket location passes to it (the status playbook, the demo's status service).
+    status_upstreams: list
     # The arguments of the role's one websocket.nginx.nginx_transaction call: templates (with each
     # site), copies from the controller, directories, files to remove, upstream checks before the
     # change and checks through nginx after it (empty when turned off).
@@ -992,6 +995,9 @@ def build(variables, hostvars=None, groups=None, nginx_build=None, certificate_s
                          if upstream.health_check and upstream.health_check.servers],
         proxy_checks=[check for site in present for check in site.proxy_checks],
         host_checks=_host_checks(present),
+        status_upstreams=[{'name': upstream.name, 'servers': [server.address for server in upstream.servers],
+                           'websocket': any(location.upstream == upstream.name for location in site.websocket_locations)}
+                          for site in present for upstream in site.upstreams],
     )
     config.transaction = _transaction(config)
     return config
