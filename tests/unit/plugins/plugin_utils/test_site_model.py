@@ -1494,10 +1494,11 @@ def test_a_hosts_checks_give_only_its_own_servers_as_arguments():
 
 def test_status_upstreams_say_which_upstreams_carry_websockets():
     """What the status playbook and the demo's status service give nginx_status: every upstream of the sites."""
-    app = [{'name': 'app', 'upstreams': [{'name': 'ws', 'servers': [{'address': '10.0.0.1:80'}, {'address': '10.0.0.2:80'}]},
-                                           {'name': 'api', 'servers': [{'address': '10.0.0.3:80'}]}],
-              'websocket_locations': [{'path': '/ws/', 'upstream': 'ws'}],
-              'proxy_locations': [{'path': '/api/', 'upstream': 'api'}]}]
+    app = [{'name': 'app',
+            'upstreams': [{'name': 'ws', 'servers': [{'address': '10.0.0.1:80'}, {'address': '10.0.0.2:80'}]},
+                          {'name': 'api', 'servers': [{'address': '10.0.0.3:80'}]}],
+            'websocket_locations': [{'path': '/ws/', 'upstream': 'ws'}],
+            'proxy_locations': [{'path': '/api/', 'upstream': 'api'}]}]
     assert build(sites(app)).status_upstreams == [
         {'name': 'ws', 'servers': ['10.0.0.1:80', '10.0.0.2:80'], 'websocket': True},
         {'name': 'api', 'servers': ['10.0.0.3:80'], 'websocket': False}]
