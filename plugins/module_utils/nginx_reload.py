@@ -4,7 +4,8 @@
 
 """Reload nginx and wait until it serves the new configuration (shared by nginx_reload and nginx_transaction).
 
-Only the Python standard library and ansible's module_utils: this runs on the managed host.
+Only the Python standard library (and ansible's text converters when there): this runs on the managed host,
+in modules and, beside nginx_upgrade.py, as a plain script of the apt hook that nginx role installs.
 """
 
 from __future__ import annotations
@@ -18,7 +19,13 @@ import stat
 import threading
 import time
 
-from ansible.module_utils.common.text.converters import to_text
+try:
+    from ansible.module_utils.common.text.converters import to_text
+except ImportError:  # a plain script on the host (nginx_upgrade.py's apt hook), without ansible
+    def to_text(value, errors='surrogate_or_replace'):
+        if isinstance(value, bytes):
+            return value.decode('utf-8', 'replace')
+        return str(value)
 
 MAX_TIMEOUT = 3600
 POLL_INTERVAL = 0.05
