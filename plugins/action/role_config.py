@@ -54,6 +54,8 @@ class ActionModule(ActionBase):
                 request['packages'] = [params['nginx_package_name']]  # else the model refuses the name
             if _absolute_path(binary):
                 request['nginx_binary'] = binary
+                # Whether nginx runs the installed binary and the upgrade hooks are in place (nginx_upgrade).
+                request['nginx_upgrade'] = True
             return request
         needs = site_model.host_needs(variables)
         if not needs['tls']:
@@ -131,7 +133,7 @@ def _absolute_path(value):
 def _host_summary(host):
     """What was read from the host, for the result (the model holds what it uses)."""
     summary = {key: host[key] for key in ('hard_nofile_limit', 'cpus', 'os_version_id', 'certificate_sha1', 'packages',
-                                          'services') if key in host}
+                                          'services', 'nginx_upgrade') if key in host}
     if 'nginx' in host:
         nginx, openssl = nginx_values.parse_nginx_build(host['nginx']['output'])
         summary['nginx'] = {'installed': host['nginx']['installed'],

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import pkgutil
 import signal
 import stat
 import subprocess
@@ -87,8 +88,9 @@ case "${DPKG_MAINTSCRIPT_PACKAGE:-}:$service:$action" in
         exit 101
         ;;
 esac
-if [ -x /usr/local/lib/websocket-nginx/policy-rc.d.previous ]; then
-    exec /usr/local/lib/websocket-nginx/policy-rc.d.previous "$@"
+previous=/usr/local/lib/websocket-nginx/policy-rc.d.previous
+if [ -x "$previous" ]; then
+    exec "$previous" "$@"
 fi
 exit 0
 '''
@@ -292,12 +294,18 @@ def _signal(pid, number):
 # The hooks of upgrades by apt
 # ---------------------------------------------------------------------------
 
-def hook_files(sources):
+def own_sources():
+    """``{file name: bytes}`` of this file and nginx_reload.py as the module running now carries them."""
+    package = __name__.rsplit('.', 1)[0]
+    return {name: pkgutil.get_data(package, name) for name in ('nginx_upgrade.py', 'nginx_reload.py')}
+
+
+def hook_files(sources, root=''):
     """``{path: (content bytes, mode)}`` the hooks consist of; ``sources``: ``{file name: bytes}`` of
-    this file and nginx_reload.py, copied beside each other into HOOK_DIR."""
-    files = {POLICY_RC_D: (POLICY_SCRIPT.encode('utf-8'), 0o755), APT_HOOK: (APT_HOOK_CONF.encode('utf-8'), 0o644)}
+    this file and nginx_reload.py, copied beside each other into HOOK_DIR. ``root`` prefixes every path."""
+    files = {root + POLICY_RC_D: (POLICY_SCRIPT.encode('utf-8'), 0o755), root + APT_HOOK: (APT_HOOK_CONF.encode('utf-8'), 0o644)}
     for name in ('nginx_upgrade.py', 'nginx_reload.py'):
-        files['%s/%s' % (HOOK_DIR, name)] = (sources[name], 0o644)
+        files['%s%s/%s' % (root, HOOK_DIR, name)] = (sources[name], 0o644)
     return files
 
 
@@ -314,19 +322,22 @@ def _is_ours(path):
     return data is not None and MARKER.encode('utf-8') in data
 
 
-def hooks_state(sources):
-    """``{'installed': bool, 'changes': [what install_hooks would do], 'foreign_policy': bool}``."""
+def hooks_state(sources, root=''):
+    """``{'state': installed|outdated|absent, 'changes': [what install_hooks would do], 'foreign_policy': bool}``."""
     changes = []
-    for path, (content, mode) in sorted(hook_files(sources).items()):
+    policy = root + POLICY_RC_D
+    files = hook_files(sources, root)
+    for path, (content, mode) in sorted(files.items()):
         data = _read(path)
         if data is None:
             changes.append('create %s' % path)
-        elif path == POLICY_RC_D and not _is_ours(path):
-            changes.append('keep the host\'s %s as %s and answer for it' % (POLICY_RC_D, PREVIOUS_POLICY))
+        elif path == policy and not _is_ours(path):
+            changes.append("keep the host's %s as %s and answer for it" % (path, root + PREVIOUS_POLICY))
         elif data != content or stat.S_IMODE(os.stat(path).st_mode) != mode:
             changes.append('update %s' % path)
-    return {'installed': not changes, 'changes': changes,
-            'foreign_policy': os.path.exists(PREVIOUS_POLICY) or (os.path.exists(POLICY_RC_D) and not _is_ours(POLICY_RC_D))}
+    present = [path for path in files if os.path.lexists(path) and (path != policy or _is_ours(path))]
+    return {'state': 'installed' if not changes else 'outdated' if present else 'absent', 'changes': changes,
+            'foreign_policy': os.path.lexists(root + PREVIOUS_POLICY) or (os.path.lexists(policy) and not _is_ours(policy))}
 
 
 def _write(path, content, mode):
@@ -341,40 +352,42 @@ def _write(path, content, mode):
     os.rename(temporary, path)
 
 
-def install_hooks(sources, check_mode=False):
-    """Install the hooks; returns the list of changes (empty when they were in place)."""
-    changes = hooks_state(sources)['changes']
+def install_hooks(sources, check_mode=False, root=''):
+    """Install the hooks; returns the list of changes (empty when they were in place).
+
+    A policy-rc.d of the host's own is kept as PREVIOUS_POLICY, which ours runs for everything it does not deny.
+    """
+    changes = hooks_state(sources, root)['changes']
     if check_mode or not changes:
         return changes
-    if os.path.lexists(POLICY_RC_D) and not _is_ours(POLICY_RC_D) and not os.path.lexists(PREVIOUS_POLICY):
-        os.makedirs(HOOK_DIR, mode=0o755, exist_ok=True)
-        os.rename(POLICY_RC_D, PREVIOUS_POLICY)
+    policy, previous = root + POLICY_RC_D, root + PREVIOUS_POLICY
+    if os.path.lexists(policy) and not _is_ours(policy) and not os.path.lexists(previous):
+        os.makedirs(os.path.dirname(previous), mode=0o755, exist_ok=True)
+        os.rename(policy, previous)
     # The scripts first, the policy that denies Debian's restart last: never a denial without the hook.
-    for path, (content, mode) in sorted(hook_files(sources).items(), key=lambda item: item[0] == POLICY_RC_D):
+    for path, (content, mode) in sorted(hook_files(sources, root).items(), key=lambda item: item[0] == policy):
         if _read(path) != content or stat.S_IMODE(os.stat(path).st_mode) != mode:
             _write(path, content, mode)
     return changes
 
 
-def remove_hooks(check_mode=False):
+def remove_hooks(check_mode=False, root=''):
     """Remove the hooks and give the host's previous policy-rc.d back; returns the list of changes."""
-    changes = []
-    if _is_ours(POLICY_RC_D):
-        changes.append('remove %s' % POLICY_RC_D)
-    if os.path.lexists(PREVIOUS_POLICY):
-        changes.append('put the host\'s previous %s back' % POLICY_RC_D)
-    for name in (APT_HOOK, HOOK_DIR + '/nginx_upgrade.py', HOOK_DIR + '/nginx_reload.py'):
-        if os.path.lexists(name):
-            changes.append('remove %s' % name)
+    policy, previous = root + POLICY_RC_D, root + PREVIOUS_POLICY
+    others = [root + APT_HOOK, root + HOOK_DIR + '/nginx_upgrade.py', root + HOOK_DIR + '/nginx_reload.py']
+    changes = ['remove %s' % policy] if _is_ours(policy) else []
+    if os.path.lexists(previous):
+        changes.append("put the host's previous %s back" % policy)
+    changes += ['remove %s' % path for path in others if os.path.lexists(path)]
     if check_mode:
         return changes
-    if _is_ours(POLICY_RC_D):
-        os.unlink(POLICY_RC_D)
-    if os.path.lexists(PREVIOUS_POLICY) and not os.path.lexists(POLICY_RC_D):
-        os.rename(PREVIOUS_POLICY, POLICY_RC_D)
-    for name in (APT_HOOK, HOOK_DIR + '/nginx_upgrade.py', HOOK_DIR + '/nginx_reload.py'):
-        if os.path.lexists(name):
-            os.unlink(name)
+    if _is_ours(policy):
+        os.unlink(policy)
+    if os.path.lexists(previous) and not os.path.lexists(policy):
+        os.rename(previous, policy)
+    for path in others:
+        if os.path.lexists(path):
+            os.unlink(path)
     return changes
 
 

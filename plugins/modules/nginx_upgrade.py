@@ -152,17 +152,9 @@ msg:
   sample: "nginx moved on the fly from nginx/1.22.1 to nginx/1.22.1 (/usr/sbin/nginx): the new master process 2345 serves ..."
 """
 
-import pkgutil
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.websocket.nginx.plugins.module_utils import nginx_upgrade
-
-
-def hook_sources():
-    """The two files the apt hook runs, as this module carries them."""
-    package = nginx_upgrade.__name__.rsplit('.', 1)[0]
-    return {name: pkgutil.get_data(package, name) for name in ('nginx_upgrade.py', 'nginx_reload.py')}
 
 
 def main():
@@ -180,7 +172,7 @@ def main():
     hooks = []
     try:
         if params['hooks'] == 'present':
-            hooks = nginx_upgrade.install_hooks(hook_sources(), check_mode=module.check_mode)
+            hooks = nginx_upgrade.install_hooks(nginx_upgrade.own_sources(), check_mode=module.check_mode)
         elif params['hooks'] == 'absent':
             hooks = nginx_upgrade.remove_hooks(check_mode=module.check_mode)
     except OSError as exc:

@@ -64,6 +64,12 @@ options:
     type: list
     elements: str
     default: []
+  nginx_upgrade:
+    description:
+      - Whether the nginx master named in C(/run/nginx.pid) runs the file O(nginx_binary), and the state of
+        M(websocket.nginx.nginx_upgrade)'s hooks (RV(nginx_upgrade)). Needs O(nginx_binary).
+    type: bool
+    default: false
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:
@@ -149,6 +155,20 @@ services:
   returned: when O(services) is not empty
   type: dict
   sample: {"nginx": {"load": "loaded", "active": "active", "enabled": "enabled"}}
+nginx_upgrade:
+  description: What M(websocket.nginx.nginx_upgrade) would find.
+  returned: when O(nginx_upgrade=true)
+  type: dict
+  contains:
+    master_pid:
+      description: The running nginx master; null when nginx is not running.
+      type: int
+    current:
+      description: Whether it runs the installed binary; null when nginx is not running or not installed.
+      type: bool
+    hooks:
+      description: V(installed) (as the module writes them), V(outdated) (some differ or are missing) or V(absent).
+      type: str
 """
 
 import hashlib
@@ -159,6 +179,7 @@ import stat
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
+from ansible_collections.websocket.nginx.plugins.module_utils import nginx_upgrade
 from ansible_collections.websocket.nginx.plugins.module_utils.systemd_units import SERVICE_NAME, service_states
 
 PROC_LIMITS = '/proc/1/limits'
@@ -244,6 +265,15 @@ def installed_versions(module, names):
     return versions
 
 
+def upgrade_state(module, binary):
+    try:
+        running = nginx_upgrade.running_binary(nginx_upgrade.DEFAULT_PID_FILE, binary)
+    except nginx_upgrade.ReloadError as exc:
+        module.fail_json(msg=exc.msg)
+    return {'master_pid': running['master_pid'], 'current': running['current'],
+            'hooks': nginx_upgrade.hooks_state(nginx_upgrade.own_sources())['state']}
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -254,6 +284,7 @@ def main():
             certificates=dict(type='list', elements='path', default=[]),
             packages=dict(type='list', elements='str', default=[]),
             services=dict(type='list', elements='str', default=[]),
+            nginx_upgrade=dict(type='bool', default=False),
         ),
         supports_check_mode=True,
     )
@@ -284,6 +315,10 @@ def main():
             module.fail_json(msg='services must be systemd unit names without .service, got %s'
                                  % ', '.join(repr(name) for name in bad))
         result['services'] = service_states(module, params['services'])
+    if params['nginx_upgrade']:
+        if not params['nginx_binary']:
+            module.fail_json(msg='nginx_upgrade needs nginx_binary')
+        result['nginx_upgrade'] = upgrade_state(module, params['nginx_binary'])
     module.exit_json(**result)
 
 

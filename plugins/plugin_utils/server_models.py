@@ -154,6 +154,8 @@ class NginxConfig:
     status_path: str
     remove_default_site: bool
     service_enabled: bool
+    # Package upgrades (by the role, apt, unattended-upgrades) move nginx to the new binary on the fly.
+    graceful_upgrades: bool
     hard_nofile_limit: int | None
     cpus: int | None
 
@@ -267,7 +269,8 @@ def build_nginx(variables, hard_nofile_limit, cpus=None):
         error_log_level=p['nginx_error_log_level'],
         http_extra_directives=extra, status_listen=status_listen, status_path=status_path,
         remove_default_site=p['nginx_remove_default_site'],
-        service_enabled=p['nginx_service_enabled'], hard_nofile_limit=hard_nofile_limit, cpus=cpus,
+        service_enabled=p['nginx_service_enabled'], graceful_upgrades=p['nginx_graceful_upgrades'],
+        hard_nofile_limit=hard_nofile_limit, cpus=cpus,
     )
 
 

@@ -14,11 +14,12 @@ import os
 import signal
 import socket
 import subprocess
+import threading
 import time
 
 from pathlib import Path
 
-from ansible_collections.websocket.nginx.tests.unit.helpers import LOOPBACK, free_closed_port
+from ansible_collections.websocket.nginx.tests.unit.helpers import LOOPBACK, free_closed_port, read_head
 
 NGINX = '/usr/sbin/nginx'
 START_TIMEOUT = 10.0
@@ -29,7 +30,8 @@ HTTP_TIMEOUT = 5.0
 class Nginx(object):
     """nginx -p DIR -c DIR/nginx.conf (daemon off, in its own session): ``return 200 BODY`` on ``host``:``port``."""
 
-    def __init__(self, directory, host=LOOPBACK):
+    def __init__(self, directory, host=LOOPBACK, binary=NGINX):
+        self.binary = str(binary)
         self.directory = Path(directory)
         self.host = host
         self.conf = self.directory / 'nginx.conf'
@@ -68,14 +70,14 @@ class Nginx(object):
             '    default_type text/plain;',
         ] + temp_paths + server + ['}', '']
         self.conf.write_text('\n'.join(lines), encoding='utf-8')
-        test = subprocess.run([NGINX, '-t', '-p', str(self.directory), '-c', str(self.conf)], stdout=subprocess.PIPE,
+        test = subprocess.run([self.binary, '-t', '-p', str(self.directory), '-c', str(self.conf)], stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True, timeout=30, check=False)
         assert test.returncode == 0 and 'test is successful' in test.stdout, test.stdout
 
     def start(self):
         self._output = open(self.directory / 'output.log', 'wb')  # pylint: disable=consider-using-with
         self.process = subprocess.Popen(  # pylint: disable=consider-using-with
-            [NGINX, '-p', str(self.directory), '-c', str(self.conf), '-g', 'daemon off;'],
+            [self.binary, '-p', str(self.directory), '-c', str(self.conf), '-g', 'daemon off;'],
             stdin=subprocess.DEVNULL, stdout=self._output, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
@@ -183,3 +185,80 @@ def wait_for(condition, timeout=5.0, what='condition'):
             return
         time.sleep(0.02)
     raise AssertionError('%s not reached within %.0f s' % (what, timeout))
+
+
+def silent_upstream():
+    """A loopback server that reads requests and never answers; returns ``(port, accepted event, stop)``."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind((LOOPBACK, 0))
+    listener.listen(8)
+    listener.settimeout(0.1)
+    accepted = threading.Event()
+    stopping = threading.Event()
+    connections = []
+
+    def serve():
+        while not stopping.is_set():
+            try:
+                conn, _peer = listener.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            conn.settimeout(HTTP_TIMEOUT)
+            try:
+                read_head(conn)
+            except OSError:
+                pass
+            connections.append(conn)
+            accepted.set()
+
+    thread = threading.Thread(target=serve, name='silent-upstream', daemon=True)
+    thread.start()
+
+    def stop():
+        stopping.set()
+        thread.join(HTTP_TIMEOUT)
+        listener.close()
+        for conn in connections:
+            conn.close()
+
+    return listener.getsockname()[1], accepted, stop
+
+
+class DaemonNginx(Nginx):
+    """An nginx that daemonizes (``daemon on``, as under systemd): its parent exits, which nginx needs before it
+    takes USR2 (a master whose parent still runs ignores it: "the changing binary signal is ignored")."""
+
+    def __init__(self, directory, host=LOOPBACK, binary=NGINX):
+        super().__init__(directory, host, binary)
+        self._master = None
+
+    def start(self):
+        done = subprocess.run([self.binary, '-p', str(self.directory), '-c', str(self.conf), '-g', 'daemon on;'],
+                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                              timeout=START_TIMEOUT, check=False)
+        if done.returncode != 0:
+            raise RuntimeError('nginx exited with %s: %s' % (done.returncode, done.stdout))
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            text = self.pid_file.read_text().strip() if self.pid_file.exists() else ''
+            if text.isdigit():
+                self._master = int(text)
+                if len(self.workers()) == 2:
+                    return self
+            time.sleep(0.02)
+        raise RuntimeError('nginx did not start within %.0f s: %s' % (START_TIMEOUT, self.log()))
+
+    def stop(self):
+        """SIGKILL to the session nginx made for itself: the master, a new master it started, and their workers."""
+        master, self._master = self._master, None
+        if master is not None:
+            try:
+                os.killpg(master, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+    @property
+    def master(self):
+        return self._master

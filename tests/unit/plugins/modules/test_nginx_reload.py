@@ -39,9 +39,9 @@ import pytest
 from ansible_collections.websocket.nginx.plugins.module_utils.nginx_reload import EMERG_SETTLE, ReloadError, reload_and_wait
 from ansible_collections.websocket.nginx.plugins.modules import nginx_reload
 
-from ansible_collections.websocket.nginx.tests.unit.helpers import LOOPBACK, read_head, run_module
+from ansible_collections.websocket.nginx.tests.unit.helpers import LOOPBACK, run_module
 from ansible_collections.websocket.nginx.tests.unit.nginx_process import (
-    HTTP_TIMEOUT, NGINX, STOP_TIMEOUT, Nginx, children_of, title, wait_for)
+    HTTP_TIMEOUT, NGINX, STOP_TIMEOUT, Nginx, children_of, silent_upstream, title, wait_for)
 
 
 pytestmark = [
@@ -112,45 +112,6 @@ def test_reload_through_the_module_main(nginx):
     assert result['changed'] is True
     assert nginx.get() == (200, b'main')
     assert_old_workers_gone_or_shutting_down(result['old_workers'])
-
-
-def silent_upstream():
-    """A loopback server that reads requests and never answers; returns ``(port, accepted event, stop)``."""
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind((LOOPBACK, 0))
-    listener.listen(8)
-    listener.settimeout(0.1)
-    accepted = threading.Event()
-    stopping = threading.Event()
-    connections = []
-
-    def serve():
-        while not stopping.is_set():
-            try:
-                conn, _peer = listener.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            conn.settimeout(HTTP_TIMEOUT)
-            try:
-                read_head(conn)
-            except OSError:
-                pass
-            connections.append(conn)
-            accepted.set()
-
-    thread = threading.Thread(target=serve, name='silent-upstream', daemon=True)
-    thread.start()
-
-    def stop():
-        stopping.set()
-        thread.join(HTTP_TIMEOUT)
-        listener.close()
-        for conn in connections:
-            conn.close()
-
-    return listener.getsockname()[1], accepted, stop
 
 
 def test_an_old_worker_with_an_open_request_does_not_hold_up_the_reload(tmp_path):
