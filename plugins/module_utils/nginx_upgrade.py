@@ -84,7 +84,8 @@ fi
 case "${DPKG_MAINTSCRIPT_PACKAGE:-}:$service:$action" in
     nginx*:nginx:restart | nginx*:nginx:\(restart\) | nginx*:nginx:try-restart | nginx*:nginx:upgrade | \
     nginx*:nginx.service:restart | nginx*:nginx.service:try-restart)
-        echo "websocket.nginx: not running \"$action\" of nginx for $DPKG_MAINTSCRIPT_PACKAGE: apt's hook moves nginx to the installed binary on the fly when dpkg is done" >&2
+        echo "websocket.nginx: not running \"$action\" of nginx for $DPKG_MAINTSCRIPT_PACKAGE:" \
+            "apt's hook moves nginx to the installed binary on the fly when dpkg is done" >&2
         exit 101
         ;;
 esac
@@ -99,7 +100,8 @@ APT_HOOK_CONF = '''// websocket.nginx: nginx package upgrades replace the binary
 // Written by the websocket.nginx.nginx role (nginx_graceful_upgrades); see its README. When dpkg is done,
 // an nginx that runs a binary other than the installed one is moved to it on the fly (open connections
 // stay); what happened is written to the journal (SYSLOG_IDENTIFIER=websocket-nginx-upgrade).
-DPkg::Post-Invoke { "if [ -x /usr/bin/python3 ] && [ -f /usr/local/lib/websocket-nginx/nginx_upgrade.py ]; then /usr/bin/python3 /usr/local/lib/websocket-nginx/nginx_upgrade.py --apt-hook || true; fi"; };
+DPkg::Post-Invoke { "test ! -f /usr/local/lib/websocket-nginx/nginx_upgrade.py || /usr/bin/python3 \
+/usr/local/lib/websocket-nginx/nginx_upgrade.py --apt-hook || true"; };
 '''
 
 

@@ -17,9 +17,10 @@ INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
 HOSTS = testinfra.utils.ansible_runner.AnsibleRunner(INVENTORY).get_hosts("websocket_proxies")
 
 
-# Last: the idle check, then what ends every WebSocket: test_upstream_health.py stops the echo backend,
-# test_services.py's package upgrade restarts nginx.
-LAST = {"test_idle_websocket.py": 1, "test_upstream_health.py": 2, "test_services.py": 3}
+# Last: the idle check, then what ends every WebSocket: test_upstream_health.py stops the echo backend; then
+# test_upgrades.py, which closes the idle WebSockets (nginx moves to one binary at a time: an old master that
+# still holds WebSockets from an earlier move would hold up the next).
+LAST = {"test_idle_websocket.py": 1, "test_upstream_health.py": 2, "test_services.py": 3, "test_upgrades.py": 4}
 
 
 def pytest_collection_modifyitems(items):

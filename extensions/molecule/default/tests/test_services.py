@@ -50,37 +50,6 @@ def test_echo_backend_runs_unprivileged(container):
     assert container.user("websocket-echo").shell in ("/usr/sbin/nologin", "/bin/false")
 
 
-def test_package_upgrade_restarts_nginx_and_nothing_else_does(proxy, container):
-    from conftest import SCENARIO_DIR
-    from wsn_e2e import run_playbook
-
-    versions = container.check_output("apt-cache madison nginx | awk '{print $3}'").split()
-    installed = container.check_output("dpkg-query -W -f '${Version}' nginx")
-    older = [version for version in versions if version != installed]
-    assert older, f"need two nginx versions in the apt index, have {versions}"
-    container.run_expect([0], f"DEBIAN_FRONTEND=noninteractive apt-get install -y -q --allow-downgrades "
-                              f"nginx={older[0]} nginx-common={older[0]}")
-    container.run_expect([0], "systemctl is-active nginx")
-
-    upgrade = run_playbook(SCENARIO_DIR / "apply_nginx.yml", "--limit", proxy,
-                           extra_vars={"nginx_package_state": "latest"})
-    assert upgrade.returncode == 0, upgrade.stdout + upgrade.stderr
-    handler = upgrade.stdout.split("RUNNING HANDLER [websocket.nginx.nginx : Restart nginx to load the upgraded binary]")
-    assert len(handler) == 2, upgrade.stdout
-    assert handler[1].lstrip("* \n").startswith(f"changed: [{proxy}]")
-    assert container.check_output("dpkg-query -W -f '${Version}' nginx") == installed
-
-    # Without an upgrade the role neither restarts nor reloads nginx.
-    master = container.file("/run/nginx.pid").content_string.strip()
-    again = run_playbook(SCENARIO_DIR / "apply_nginx.yml", "--limit", proxy, extra_vars={"nginx_package_state": "latest"})
-    assert again.returncode == 0, again.stdout + again.stderr
-    assert "RUNNING HANDLER" not in again.stdout
-    assert container.file("/run/nginx.pid").content_string.strip() == master
-    # role_config found nginx running and enabled (systemctl show, in its one host call): no call to start it.
-    start = again.stdout.split("TASK [websocket.nginx.nginx : Enable and start nginx]")
-    assert len(start) == 2 and start[1].lstrip("* \n").startswith(f"skipping: [{proxy}]"), again.stdout
-
-
 def test_changes_in_both_roles_reload_nginx_once(proxy, container):
     """Both roles change files (as on a first run): websocket_proxy's transaction takes over the nginx
     role's pending nginx.conf and reloads for both; the nginx role's handler then has nothing to do."""
