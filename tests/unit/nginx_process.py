@@ -262,3 +262,12 @@ class DaemonNginx(Nginx):
     @property
     def master(self):
         return self._master
+
+
+def slow_request(server, accepted):
+    """A ``GET /slow`` held open in one of ``server``'s workers: ``accepted`` (silent_upstream's) is set once nginx
+    passed it to the upstream, which never answers. Returns the client socket."""
+    client = socket.create_connection((server.host, server.port), timeout=HTTP_TIMEOUT)
+    client.sendall(b'GET /slow HTTP/1.1\r\nHost: localhost\r\n\r\n')
+    assert accepted.wait(HTTP_TIMEOUT), 'nginx did not connect to the upstream'
+    return client

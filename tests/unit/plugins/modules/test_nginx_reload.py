@@ -41,7 +41,7 @@ from ansible_collections.websocket.nginx.plugins.modules import nginx_reload
 
 from ansible_collections.websocket.nginx.tests.unit.helpers import LOOPBACK, run_module
 from ansible_collections.websocket.nginx.tests.unit.nginx_process import (
-    HTTP_TIMEOUT, NGINX, STOP_TIMEOUT, Nginx, children_of, silent_upstream, title, wait_for)
+    HTTP_TIMEOUT, NGINX, STOP_TIMEOUT, Nginx, children_of, silent_upstream, slow_request, title, wait_for)
 
 
 pytestmark = [
@@ -122,9 +122,7 @@ def test_an_old_worker_with_an_open_request_does_not_hold_up_the_reload(tmp_path
         server.write('v1', upstream_port=port)
         server.start()
         # A request in flight in one old worker: nginx waits for the upstream, which never answers.
-        client = socket.create_connection((LOOPBACK, server.port), timeout=HTTP_TIMEOUT)
-        client.sendall(b'GET /slow HTTP/1.1\r\nHost: localhost\r\n\r\n')
-        assert accepted.wait(HTTP_TIMEOUT), 'nginx did not connect to the upstream'
+        client = slow_request(server, accepted)
         before = server.workers()
 
         server.write('v2', upstream_port=port)

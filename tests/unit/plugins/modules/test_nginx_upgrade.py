@@ -27,9 +27,9 @@ from ansible_collections.websocket.nginx.plugins.module_utils import nginx_upgra
 from ansible_collections.websocket.nginx.plugins.module_utils.nginx_reload import ReloadError
 from ansible_collections.websocket.nginx.plugins.modules import nginx_upgrade as nginx_upgrade_module
 
-from ansible_collections.websocket.nginx.tests.unit.helpers import LOOPBACK, run_module
+from ansible_collections.websocket.nginx.tests.unit.helpers import run_module
 from ansible_collections.websocket.nginx.tests.unit.nginx_process import (
-    HTTP_TIMEOUT, NGINX, DaemonNginx, silent_upstream, title, wait_for)
+    NGINX, DaemonNginx, silent_upstream, slow_request, title, wait_for)
 
 
 pytestmark = [
@@ -66,9 +66,7 @@ def held(tmp_path):
     try:
         server.write('v1', upstream_port=port)
         server.start()
-        client = socket.create_connection((LOOPBACK, server.port), timeout=HTTP_TIMEOUT)
-        client.sendall(b'GET /slow HTTP/1.1\r\nHost: localhost\r\n\r\n')
-        assert accepted.wait(HTTP_TIMEOUT), 'nginx did not connect to the upstream'
+        client = slow_request(server, accepted)
         yield server, binary, client
     finally:
         if client is not None:
