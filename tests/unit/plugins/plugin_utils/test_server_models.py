@@ -53,7 +53,7 @@ def test_nginx_defaults():
         'worker_shutdown_timeout': '1h', 'multi_accept': False, 'request_pool_size': '1k', 'keepalive_timeout': '65s',
         'server_tokens': False, 'access_log': '/var/log/nginx/access.log', 'error_log': '/var/log/nginx/error.log',
         'error_log_level': 'warn', 'http_extra_directives': [], 'status_listen': '127.0.0.1:8079',
-        'status_path': '/stub_status', 'remove_default_site': True, 'service_enabled': True,
+        'status_path': '/stub_status', 'remove_default_site': True, 'service_enabled': True, 'graceful_upgrades': True,
         'hard_nofile_limit': LIMIT, 'cpus': None,
     }
     assert server_models.build_nginx({}, None).hard_nofile_limit is None
