@@ -13,6 +13,7 @@ problem, one message each. The templates only render what it returns.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import re
 
 from ansible_collections.websocket.nginx.plugins.plugin_utils import nginx_values as nv
@@ -43,6 +44,17 @@ HOST_ADDRESS_VARIABLE = 'websocket_backend_address'
 HOST_PORT_VARIABLE = 'websocket_backend_port'
 # Headers a static location sets itself (expires, cache_control, nosniff): not repeated from the server block.
 STATIC_OWN_HEADERS = ('cache-control', 'expires', 'x-content-type-options')
+# tls.acme: certbot on the host proves the names with HTTP-01, which the CA sends to port 80 over plain HTTP.
+ACME_CHALLENGE_PORT = 80
+ACME_DEFAULT_DIRECTORY = 'https://acme-v02.api.letsencrypt.org/directory'
+# The local part of an ACME contact: dot-separated words of letters, digits and "_+-" (stricter than RFC 5322:
+# the address goes on certbot's command line, whose --email also takes a comma-separated list).
+ACME_CONTACT_LOCAL = re.compile(r'[A-Za-z0-9_+-]+(\.[A-Za-z0-9_+-]+)*')
+# An https:// URL: host name, IPv4 or [IPv6], optional port, a path of unreserved and a few safe characters.
+ACME_DIRECTORY = re.compile(r'https://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::([0-9]{1,5}))?'
+                            r'(/[A-Za-z0-9._~%/:@+=,&?-]*)?', re.IGNORECASE)
+# A systemd calendar expression (OnCalendar=): its characters only, such as "*-*-* 03,15:27:00" or "Mon..Fri 03:00".
+SYSTEMD_CALENDAR = re.compile(r'[A-Za-z0-9 *:,./~-]+')
 
 
 @dataclasses.dataclass
@@ -202,7 +214,14 @@ class SiteTLS:
     check_ca_path: str | None
     # SHA-1 (hex) of a certificate already on the host (no certificate_src), written in a comment of the site
     # file so that a renewed one changes the file; NOT_ON_HOST when the host has none. None with certificate_src.
+    # (ACME sites: only says whether the host has the certificate; the renewal on the host reloads nginx itself.)
     certificate_sha1: str | None = None
+    # Certificate from an ACME server (tls.acme), checked: {names, contact, directory, directory_ca_path,
+    # key_type, webroot (websocket_proxy_acme_webroot, which the challenge location serves)}; None otherwise.
+    acme: dict | None = None
+    # An ACME site whose certificate the host does not have yet: its file holds only the plain-HTTP server (which
+    # answers the challenge), since nginx -t fails on a missing certificate, and it has no proxy_checks.
+    acme_pending: bool = False
 
 
 @dataclasses.dataclass
@@ -253,6 +272,10 @@ class ProxyConfig:
     # The upstreams as proxy_status (and nginx_status.py) take them: name, server addresses, and whether a
     # WebSocket location passes to it (the status playbook, the demo's status service).
     status_upstreams: list
+    # What certbot on the host does for the tls.acme sites: {config_dir, webroot, renew_calendar, sites}, each site
+    # {name, names, contact, directory, directory_ca_path, key_type, certificate, certificate_key, pending,
+    # check_address, server_name} (see _acme); sites is empty when no site uses ACME.
+    acme: dict = dataclasses.field(default_factory=dict)
     # The arguments of the role's one websocket.nginx.nginx_transaction call: templates (with each
     # site), copies from the controller, directories, files to remove, upstream checks before the
     # change and checks through nginx after it (empty when turned off).
@@ -310,6 +333,75 @@ def _variable_part(name):
 
 def _where(*parts):
     return ', '.join(parts)
+
+
+def _listen_port(listen):
+    """The TCP port of a parsed listen; None for a unix socket."""
+    return None if listen.key.startswith('unix:') else int(listen.key.rsplit(':', 1)[1])
+
+
+def is_acme_name(name):
+    """A name an ACME certificate can hold and HTTP-01 prove: a host name with a dot, not an IP address."""
+    return (isinstance(name, str) and len(name) <= 253 and '.' in name and not name.endswith('.')
+            and bool(nv.HOST_NAME.fullmatch(name)) and max(len(label) for label in name.split('.')) <= 63
+            and not _is_ip_address(name))
+
+
+def _is_ip_address(text):
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def check_acme_name(value, what='name'):
+    """A name for tls.acme.names; returned lower-cased (DNS names are case-insensitive, as certbot writes them)."""
+    if isinstance(value, str) and ('*' in value or value.startswith('.')):
+        raise ValueError('%s %s is a wildcard name, which the HTTP-01 challenge cannot prove (wildcard certificates '
+                         'need DNS-01): list each host name' % (what, nv.show(value)))
+    if not is_acme_name(value):
+        raise ValueError('%s %s is not a host name such as chat.example.com (with a dot; an IP address is not one '
+                         'here)' % (what, nv.show(value)))
+    return value.lower()
+
+
+def check_acme_contact(value, what='contact'):
+    """One email address, local@host.name, for the ACME account."""
+    error = ValueError('%s must be one email address such as admin@example.com (no "mailto:", spaces, commas or '
+                       'control characters), got %s' % (what, nv.show(value)))
+    if not isinstance(value, str) or len(value) > 254 or value.count('@') != 1:
+        raise error
+    local, domain = value.split('@')
+    if len(local) > 64 or not ACME_CONTACT_LOCAL.fullmatch(local) or not is_acme_name(domain):
+        raise error
+    return value
+
+
+def check_acme_directory(value, what='directory'):
+    """An ACME directory URL (RFC 8555: https://)."""
+    match = ACME_DIRECTORY.fullmatch(value) if isinstance(value, str) else None
+    valid = match is not None
+    if match:
+        host = match.group(1)
+        try:
+            nv.check_host(host[1:-1] if host.startswith('[') else host)
+            if match.group(2) is not None:
+                nv.check_int(match.group(2), 'port', 1, 65535)
+        except ValueError:
+            valid = False
+    if not valid:
+        raise ValueError('%s %s is not an https:// URL with a host: RFC 8555 directories are https:// URLs, such as %s'
+                         % (what, nv.show(value), ACME_DEFAULT_DIRECTORY))
+    return value
+
+
+def check_systemd_calendar(value, what='calendar'):
+    """A systemd calendar expression (OnCalendar=), as far as its characters go; systemd reads the rest."""
+    if not isinstance(value, str) or not SYSTEMD_CALENDAR.fullmatch(value) or not value.strip(' '):
+        raise ValueError('%s must be a systemd calendar expression (OnCalendar=) such as daily or "*-*-* 03,15:27:00": '
+                         'letters, digits, spaces and *-:,./~ only, got %s' % (what, nv.show(value)))
+    return value
 
 
 def _check_address(listen):
@@ -371,6 +463,12 @@ class _Builder(object):
         self.check('', nv.check_text, p['websocket_proxy_backend_group'], 'websocket_proxy_backend_group')
         self.tls_dir = self.check('', nv.check_absolute_path, p['websocket_proxy_tls_dir'], 'websocket_proxy_tls_dir',
                                   allow_root=False)
+        self.acme_config_dir = self.check('', nv.check_absolute_path, p['websocket_proxy_acme_config_dir'],
+                                          'websocket_proxy_acme_config_dir', allow_root=False)
+        self.acme_webroot = self.check('', nv.check_absolute_path, p['websocket_proxy_acme_webroot'],
+                                       'websocket_proxy_acme_webroot', allow_root=False)
+        self.acme_renew_calendar = self.check('', check_systemd_calendar, p['websocket_proxy_acme_renew_calendar'],
+                                              'websocket_proxy_acme_renew_calendar')
         sources = [self.check('', nv.check_real_ip_source, item, 'websocket_proxy_real_ip_from item')
                    for item in p['websocket_proxy_real_ip_from']]
         header = p['websocket_proxy_real_ip_header']
@@ -769,7 +867,7 @@ class _Builder(object):
                                          'example.*, "_" or a regex starting with "~"' % nv.show(server_name))
                 continue
             site.server_name.append(server_name)
-        site.tls = self.site_tls(where, raw, site.listen)
+        site.tls = self.site_tls(where, raw, site.listen, site.server_name)
         site.real_ip = self.real_ip
         site.upstreams = [self.upstream(where, upstream, down_names) for upstream in raw['upstreams']]
         # By the names as written: a badly named upstream is reported once, not again by its locations.
@@ -819,7 +917,7 @@ class _Builder(object):
         address = _check_address(site.listen)
         host_header = next((name for name in site.server_name if name not in ('_', '') and not name.startswith(('~', '*', '.'))
                             and not name.endswith('.*')), None)
-        if address:
+        if address and not (site.tls and site.tls.acme_pending):
             site.proxy_checks = [
                 ProxyCheck(site=name, location=location.path, path=location.check['path'], address=address,
                            host_header=host_header, echo=location.check['echo'],
@@ -831,7 +929,7 @@ class _Builder(object):
                 for location in site.websocket_locations if location.check]
         return site
 
-    def site_tls(self, where, raw, listen):
+    def site_tls(self, where, raw, listen, server_names):
         """The site's TLS termination (SiteTLS), or None; every listen of a TLS site gets "ssl"."""
         tls = raw['tls']
         if not tls:
@@ -844,7 +942,11 @@ class _Builder(object):
         files = {}
         for key, suffix in (('certificate', '.crt'), ('certificate_key', '.key')):
             on_host, on_controller = tls[key], tls[key + '_src']
-            if (on_host is None) == (on_controller is None):
+            if tls['acme'] is not None:
+                # Where the host side puts what certbot got, as for the _src files.
+                if self.tls_dir and raw['name'] and nv.NAME.fullmatch(raw['name']):
+                    files[key] = '%s/%s%s' % (self.tls_dir, raw['name'], suffix)
+            elif (on_host is None) == (on_controller is None):
                 self.problems.add(where, 'set exactly one of %s (a file on the host) and %s_src (a file on the '
                                          'controller, copied to the host)' % (key, key))
             elif on_host is not None:
@@ -854,6 +956,12 @@ class _Builder(object):
                 files[key + '_src'] = on_controller
                 if self.tls_dir and raw['name'] and nv.NAME.fullmatch(raw['name']):
                     files[key] = '%s/%s%s' % (self.tls_dir, raw['name'], suffix)
+        if tls['acme'] is not None:
+            given = [key for key in ('certificate', 'certificate_key', 'certificate_src', 'certificate_key_src')
+                     if tls[key] is not None]
+            if given:
+                self.problems.add(where, 'acme gets the certificate and its key from the ACME server itself: '
+                                         'leave out %s' % ', '.join(given))
         new_http2 = self.nginx_version >= HTTP2_DIRECTIVE_SINCE
         for item in listen:
             if item.key.startswith('unix:'):
@@ -893,6 +1001,10 @@ class _Builder(object):
             if checksum != NOT_ON_HOST and not (isinstance(checksum, str) and SHA1.fullmatch(checksum)):
                 self.problems.add(where, 'the host gave %s as the SHA-1 of certificate %s'
                                   % (nv.show(checksum), files['certificate']))
+        acme = None
+        if tls['acme'] is not None:
+            acme = self.site_acme(_where(where, 'acme'), tls['acme'], server_names, redirect,
+                                  len(redirect) == len(tls['redirect_http']))
         return SiteTLS(
             certificate=files.get('certificate'), certificate_key=files.get('certificate_key'),
             certificate_src=files.get('certificate_src'), certificate_key_src=files.get('certificate_key_src'),
@@ -900,7 +1012,38 @@ class _Builder(object):
             http2=tls['http2'], http2_directive=new_http2, session_tickets_off=self.nginx_version < TICKET_KEY_ROTATION_SINCE,
             protocols=list(TLS_PROTOCOLS), ciphers=':'.join(TLS_CIPHERS), ecdh_curve=':'.join(curves), hsts=hsts,
             redirect_listen=redirect, redirect_port=None if not tls_ports or tls_ports[0] == 443 else tls_ports[0],
-            check_ca_path=check_ca_path)
+            check_ca_path=check_ca_path, acme=acme, acme_pending=acme is not None and checksum == NOT_ON_HOST)
+
+    def site_acme(self, where, raw, server_names, redirect, redirect_parsed):
+        """SiteTLS.acme of a site with tls.acme: its checked settings.
+
+        ``redirect``: the site's parsed tls.redirect_http listens (``redirect_parsed``: every value parsed, so that
+        a bad value is not also reported as a missing port 80).
+        """
+        contact = raw['contact']
+        if contact in (None, ''):
+            self.problems.add(where, 'contact is required: the email address of the ACME account, to which the CA '
+                                     'writes about certificates that are about to expire and about problems')
+        else:
+            contact = self.check(where, check_acme_contact, contact, 'contact')
+        if raw['names']:
+            names = [self.check(where, check_acme_name, value, 'names item') for value in raw['names']]
+        else:
+            names = [name.lower() for name in server_names if is_acme_name(name)]
+            if not names:
+                self.problems.add(where, 'names is empty and server_name has no host name to take them from (only "_", '
+                                         'regexes, wildcards, IP addresses or names without a dot): list the '
+                                         "certificate's names in acme.names")
+        directory = self.check(where, check_acme_directory, raw['directory'], 'directory')
+        ca_path = raw['directory_ca_path']
+        if ca_path is not None:
+            ca_path = self.check(where, nv.check_absolute_path, ca_path, 'directory_ca_path', allow_root=False)
+        if redirect_parsed and ACME_CHALLENGE_PORT not in [_listen_port(item) for item in redirect]:
+            self.problems.add(where, 'the HTTP-01 challenge comes over plain HTTP to port %d, where this site does not '
+                                     'listen: add %d to tls.redirect_http' % (ACME_CHALLENGE_PORT, ACME_CHALLENGE_PORT))
+        return {'names': list(dict.fromkeys(name for name in names if name)), 'contact': contact,
+                'directory': directory, 'directory_ca_path': ca_path, 'key_type': raw['key_type'],
+                'webroot': self.acme_webroot}
 
     def across_sites(self, sites):
         names = [site.name for site in sites if site.name]
@@ -933,21 +1076,31 @@ def host_needs(variables):
 
     ``tls``: a site to deploy has TLS, whose settings depend on the host's nginx build.
     ``certificates``: the certificate files on the host that TLS sites name (those without
-    ``certificate_src``), whose SHA-1 goes into their site files. Paths that are not valid are
-    left out: build refuses them.
+    ``certificate_src``), whose SHA-1 goes into their site files, and those of ACME sites
+    (``<websocket_proxy_tls_dir>/<site>.crt``), whose SHA-1 says whether the host has them yet.
+    Paths that are not valid are left out: build refuses them.
     """
     params = validate_role_variables(ROLE, variables)
-    tls = [site['tls'] for site in params['websocket_proxy_sites'] if site['state'] == 'present' and site['tls']]
+    tls_sites = [site for site in params['websocket_proxy_sites'] if site['state'] == 'present' and site['tls']]
+    try:
+        tls_dir = nv.check_absolute_path(params['websocket_proxy_tls_dir'], 'websocket_proxy_tls_dir', allow_root=False)
+    except ValueError:
+        tls_dir = None
     certificates = []
-    for item in tls:
-        if item['certificate_src'] is None and item['certificate'] is not None:
+    for site in tls_sites:
+        item = site['tls']
+        path = None
+        if item['acme'] is not None:
+            if tls_dir and nv.NAME.fullmatch(site['name']):
+                path = '%s/%s.crt' % (tls_dir, site['name'])
+        elif item['certificate_src'] is None and item['certificate'] is not None:
             try:
                 path = nv.check_absolute_path(item['certificate'], 'certificate', allow_root=False)
             except ValueError:
-                continue
-            if path not in certificates:
-                certificates.append(path)
-    return {'tls': bool(tls), 'certificates': certificates}
+                pass
+        if path and path not in certificates:
+            certificates.append(path)
+    return {'tls': bool(tls_sites), 'certificates': certificates}
 
 
 def build(variables, hostvars=None, groups=None, nginx_build=None, certificate_sha1=None):
@@ -998,9 +1151,28 @@ def build(variables, hostvars=None, groups=None, nginx_build=None, certificate_s
         status_upstreams=[{'name': upstream.name, 'servers': [server.address for server in upstream.servers],
                            'websocket': any(location.upstream == upstream.name for location in site.websocket_locations)}
                           for site in present for upstream in site.upstreams],
+        acme=_acme(builder, present),
     )
     config.transaction = _transaction(config)
     return config
+
+
+def _acme(builder, sites):
+    """ProxyConfig.acme: what certbot on the host needs, for each site with tls.acme."""
+    return {
+        'config_dir': builder.acme_config_dir,
+        'webroot': builder.acme_webroot,
+        'renew_calendar': builder.acme_renew_calendar,
+        'sites': [{
+            'name': site.name, 'names': list(site.tls.acme['names']), 'contact': site.tls.acme['contact'],
+            'directory': site.tls.acme['directory'], 'directory_ca_path': site.tls.acme['directory_ca_path'],
+            'key_type': site.tls.acme['key_type'],
+            'certificate': site.tls.certificate, 'certificate_key': site.tls.certificate_key,
+            'pending': site.tls.acme_pending,
+            # Where a check through nginx reaches the site (as its ProxyCheck), and the name to ask for (SNI).
+            'check_address': _check_address(site.listen), 'server_name': site.tls.acme['names'][0],
+        } for site in sites if site.tls and site.tls.acme],
+    }
 
 
 def _transaction(config):
@@ -1016,7 +1188,8 @@ def _transaction(config):
         'templates': [{'src': 'upgrade_map.conf.j2', 'dest': config.map_file}]
         + [{'src': 'site.conf.j2', 'dest': site.file, 'vars': {'site': site}} for site in config.sites],
         'copies': copies,
-        'directories': [{'path': config.tls_dir, 'mode': '0700'}] if copies else [],
+        # The host side writes the ACME sites' keys there too.
+        'directories': [{'path': config.tls_dir, 'mode': '0700'}] if copies or config.acme['sites'] else [],
         'remove': [site.file for site in config.removed_sites],
         # Created www-data:adm 0640 (as Debian's own nginx logs) before nginx would create them root's and readable by all.
         'log_files': [{'path': path} for path in sorted({location.session_log['file'] for site in config.sites
@@ -1045,7 +1218,9 @@ def _spread_over_workers(sites):
     for site in sites:
         if site.state != 'present':
             continue
-        for listen in site.listen + (site.tls.redirect_listen if site.tls else []):
+        # A pending ACME site's TLS listens are not written yet (only its plain-HTTP server is).
+        listens = [] if site.tls and site.tls.acme_pending else site.listen
+        for listen in listens + (site.tls.redirect_listen if site.tls else []):
             if not listen.key.startswith('unix:') and 'quic' not in listen.params:
                 by_address.setdefault(listen.key, []).append(listen)
     for listens in by_address.values():

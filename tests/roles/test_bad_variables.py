@@ -105,6 +105,36 @@ INVALID = [
                   '"_" or a regex starting with "~"',
                   'site "demo", upstream "echo", server "127.0.0.1:1": weight must be 1 or more, got 0'],
                  id="websocket_proxy"),
+    # A certificate from ACME: each problem of the site's tls.acme with its own message.
+    pytest.param("websocket_proxy",
+                 {"websocket_proxy_sites": site(
+                     listen=[443], server_name=["chat.example.com"],
+                     tls={"certificate": "/etc/ssl/chat.pem", "redirect_http": ["8080"],
+                          "acme": {"contact": "mailto:admin@example.com", "names": ["chat.example.com", "*.example.com"],
+                                   "directory": "http://acme.example.com/directory"}})},
+                 ['site "demo", tls: acme gets the certificate and its key from the ACME server itself: leave out '
+                  'certificate',
+                  'site "demo", tls, acme: contact must be one email address such as admin@example.com (no "mailto:", '
+                  'spaces, commas or control characters), got "mailto:admin@example.com"',
+                  'site "demo", tls, acme: names item "*.example.com" is a wildcard name, which the HTTP-01 challenge '
+                  'cannot prove (wildcard certificates need DNS-01): list each host name',
+                  'site "demo", tls, acme: directory "http://acme.example.com/directory" is not an https:// URL with a '
+                  'host: RFC 8555 directories are https:// URLs, such as https://acme-v02.api.letsencrypt.org/directory',
+                  'site "demo", tls, acme: the HTTP-01 challenge comes over plain HTTP to port 80, where this site does '
+                  'not listen: add 80 to tls.redirect_http'],
+                 id="websocket_proxy-acme"),
+    pytest.param("websocket_proxy",
+                 {"websocket_proxy_sites": site(listen=[443], tls={"acme": {}, "redirect_http": [80]}),
+                  "websocket_proxy_acme_webroot": "acme-challenge",
+                  "websocket_proxy_acme_renew_calendar": "daily\nExecStartPre=/bin/true"},
+                 ["websocket_proxy_acme_webroot must be an absolute path (start with \"/\"), got \"acme-challenge\"",
+                  'websocket_proxy_acme_renew_calendar must be a systemd calendar expression (OnCalendar=) such as daily '
+                  'or "*-*-* 03,15:27:00": letters, digits, spaces and *-:,./~ only, got "daily\\nExecStartPre=/bin/true"',
+                  'site "demo", tls, acme: contact is required: the email address of the ACME account, to which the CA '
+                  'writes about certificates that are about to expire and about problems',
+                  'site "demo", tls, acme: names is empty and server_name has no host name to take them from (only "_", '
+                  "regexes, wildcards, IP addresses or names without a dot): list the certificate's names in acme.names"],
+                 id="websocket_proxy-acme-settings"),
 ]
 
 

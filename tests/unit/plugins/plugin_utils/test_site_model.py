@@ -12,6 +12,7 @@ ansible-core words).
 from __future__ import annotations
 
 import copy
+import json
 import math
 import os
 import re
@@ -53,6 +54,19 @@ ORIGIN = WS + ('allowed_origins item must be scheme://host or scheme://host:port
                'path, such as https://app.example.com, got %s')
 TLS_FILES = {'certificate': '/etc/ssl/demo.pem', 'certificate_key': '/etc/ssl/private/demo.key'}
 LOCATION_CHECK = 'site "demo", location "/ws/", check: '
+ACME = 'site "demo", tls, acme: '
+ACME_CONTACT = ACME + ('contact must be one email address such as admin@example.com (no "mailto:", spaces, commas or '
+                       'control characters), got %s')
+ACME_NAME = ACME + 'names item %s is not a host name such as chat.example.com (with a dot; an IP address is not one here)'
+ACME_WILDCARD = ACME + ('names item %s is a wildcard name, which the HTTP-01 challenge cannot prove (wildcard certificates '
+                        'need DNS-01): list each host name')
+ACME_DIRECTORY = ACME + ('directory %s is not an https:// URL with a host: RFC 8555 directories are https:// URLs, such as '
+                         'https://acme-v02.api.letsencrypt.org/directory')
+ACME_CALENDAR = ('websocket_proxy_acme_renew_calendar must be a systemd calendar expression (OnCalendar=) such as daily or '
+                 '"*-*-* 03,15:27:00": letters, digits, spaces and *-:,./~ only, got %s')
+# Where an ACME site's certificate and key are (websocket_proxy_tls_dir, the site's name).
+ACME_CERTIFICATE = '/etc/nginx/websocket-proxy-tls/demo.crt'
+ACME_KEY = '/etc/nginx/websocket-proxy-tls/demo.key'
 
 
 def site(**changes):
@@ -88,6 +102,12 @@ def ws_location(**changes):
 
 def sites(*lists):
     return {'websocket_proxy_sites': [item for items in lists for item in items]}
+
+
+def acme_site(acme=None, **tls):
+    """GOOD_SITE with its certificate from ACME: TLS on 443, the HTTP-01 challenge on port 80."""
+    return site(listen=[443], server_name=['chat.example.com'],
+                tls={'acme': {'contact': 'admin@example.com', **(acme or {})}, 'redirect_http': [80], **tls})
 
 
 def build(variables, hostvars=None, groups=None):
@@ -706,6 +726,119 @@ BAD = [
     pytest.param(sites(site(upstreams=upstream(servers=None))), {'backend-1': {'websocket_backend_port': 'http'}},
                  BACKENDS, UPSTREAM[:-2] + ', inventory host "backend-1": backend port must be a whole number, got "http"',
                  id='group-host-port-word'),
+    # -- certificates from ACME (tls.acme)
+    pytest.param(sites(acme_site(**TLS_FILES)), None, None,
+                 TLS + 'acme gets the certificate and its key from the ACME server itself: leave out certificate, '
+                       'certificate_key', id='acme-with-certificate-and-key'),
+    pytest.param(sites(acme_site(certificate_src='c.pem')), None, None,
+                 TLS + 'acme gets the certificate and its key from the ACME server itself: leave out certificate_src',
+                 id='acme-with-certificate_src'),
+    pytest.param(sites(acme_site(certificate_key_src='k.pem', certificate='/etc/ssl/c.pem')), None, None,
+                 TLS + 'acme gets the certificate and its key from the ACME server itself: leave out certificate, '
+                       'certificate_key_src', id='acme-with-certificate-and-key_src'),
+    pytest.param(sites(site(listen=[443], server_name=['chat.example.com'], tls={'acme': {}, 'redirect_http': [80]})),
+                 None, None,
+                 ACME + 'contact is required: the email address of the ACME account, to which the CA writes about '
+                        'certificates that are about to expire and about problems', id='acme-no-contact'),
+    pytest.param(sites(acme_site({'contact': ''})), None, None,
+                 ACME + 'contact is required: the email address of the ACME account, to which the CA writes about '
+                        'certificates that are about to expire and about problems', id='acme-contact-empty'),
+    pytest.param(sites(acme_site({'contact': 'mailto:admin@example.com'})), None, None,
+                 ACME_CONTACT % '"mailto:admin@example.com"', id='acme-contact-mailto'),
+    pytest.param(sites(acme_site({'contact': 'admin'})), None, None, ACME_CONTACT % '"admin"', id='acme-contact-no-at'),
+    pytest.param(sites(acme_site({'contact': 'admin@localhost'})), None, None,
+                 ACME_CONTACT % '"admin@localhost"', id='acme-contact-host-without-dot'),
+    pytest.param(sites(acme_site({'contact': 'admin@10.0.0.1'})), None, None,
+                 ACME_CONTACT % '"admin@10.0.0.1"', id='acme-contact-ip-address'),
+    pytest.param(sites(acme_site({'contact': 'a@example.com,b@example.com'})), None, None,
+                 ACME_CONTACT % '"a@example.com,b@example.com"', id='acme-contact-two-addresses'),
+    pytest.param(sites(acme_site({'contact': 'Admin <admin@example.com>'})), None, None,
+                 ACME_CONTACT % '"Admin <admin@example.com>"', id='acme-contact-with-name'),
+    pytest.param(sites(acme_site({'contact': 'admin@example.com\n'})), None, None,
+                 ACME_CONTACT % '"admin@example.com\\n"', id='acme-contact-newline'),
+    pytest.param(sites(acme_site({'contact': 'a..b@example.com'})), None, None,
+                 ACME_CONTACT % '"a..b@example.com"', id='acme-contact-empty-word'),
+    pytest.param(sites(acme_site({'names': ['localhost']})), None, None, ACME_NAME % '"localhost"',
+                 id='acme-name-without-dot'),
+    pytest.param(sites(acme_site({'names': ['192.0.2.1']})), None, None, ACME_NAME % '"192.0.2.1"',
+                 id='acme-name-ip-address'),
+    pytest.param(sites(acme_site({'names': ['2001:db8::1']})), None, None, ACME_NAME % '"2001:db8::1"',
+                 id='acme-name-ipv6-address'),
+    pytest.param(sites(acme_site({'names': ['chat.example.com; x']})), None, None, ACME_NAME % '"chat.example.com; x"',
+                 id='acme-name-hostile'),
+    pytest.param(sites(acme_site({'names': ['chat.example.com.']})), None, None, ACME_NAME % '"chat.example.com."',
+                 id='acme-name-trailing-dot'),
+    pytest.param(sites(acme_site({'names': ['~^chat\\.example\\.com$']})), None, None,
+                 ACME_NAME % '"~^chat\\\\.example\\\\.com$"', id='acme-name-regex'),
+    pytest.param(sites(acme_site({'names': ['chat.example.com', '*.example.com']})), None, None,
+                 ACME_WILDCARD % '"*.example.com"', id='acme-name-wildcard'),
+    pytest.param(sites(acme_site({'names': ['.example.com']})), None, None, ACME_WILDCARD % '".example.com"',
+                 id='acme-name-leading-dot-wildcard'),
+    pytest.param(sites(acme_site({'names': ['example.*']})), None, None, ACME_WILDCARD % '"example.*"',
+                 id='acme-name-suffix-wildcard'),
+    pytest.param(sites(site(listen=[443],
+                            server_name=['_', '*.example.com', '.example.org', 'example.*', 'localhost', '~^a$', '10.0.0.1', ''],
+                            tls={'acme': {'contact': 'admin@example.com'}, 'redirect_http': [80]})), None, None,
+                 ACME + 'names is empty and server_name has no host name to take them from (only "_", regexes, wildcards, '
+                        "IP addresses or names without a dot): list the certificate's names in acme.names",
+                 id='acme-no-names-to-take'),
+    pytest.param(sites(acme_site({'directory': 'http://acme.example.com/directory'})), None, None,
+                 ACME_DIRECTORY % '"http://acme.example.com/directory"', id='acme-directory-http'),
+    pytest.param(sites(acme_site({'directory': 'ftp://acme.example.com/directory'})), None, None,
+                 ACME_DIRECTORY % '"ftp://acme.example.com/directory"', id='acme-directory-ftp'),
+    pytest.param(sites(acme_site({'directory': 'acme.example.com/directory'})), None, None,
+                 ACME_DIRECTORY % '"acme.example.com/directory"', id='acme-directory-no-scheme'),
+    pytest.param(sites(acme_site({'directory': 'https:///directory'})), None, None,
+                 ACME_DIRECTORY % '"https:///directory"', id='acme-directory-no-host'),
+    pytest.param(sites(acme_site({'directory': 'https://acme.example.com/a directory'})), None, None,
+                 ACME_DIRECTORY % '"https://acme.example.com/a directory"', id='acme-directory-space'),
+    pytest.param(sites(acme_site({'directory': 'https://user@acme.example.com/directory'})), None, None,
+                 ACME_DIRECTORY % '"https://user@acme.example.com/directory"', id='acme-directory-user'),
+    pytest.param(sites(acme_site({'directory': 'https://acme.example.com:99999/directory'})), None, None,
+                 ACME_DIRECTORY % '"https://acme.example.com:99999/directory"', id='acme-directory-port'),
+    pytest.param(sites(acme_site({'directory': 'https://acme.example.com/directory\n'})), None, None,
+                 ACME_DIRECTORY % '"https://acme.example.com/directory\\n"', id='acme-directory-newline'),
+    pytest.param(sites(acme_site({'directory_ca_path': 'pebble.minica.pem'})), None, None,
+                 ACME + 'directory_ca_path must be an absolute path (start with "/"), got "pebble.minica.pem"',
+                 id='acme-directory_ca_path-relative'),
+    pytest.param(sites(acme_site({'directory_ca_path': '/'})), None, None,
+                 ACME + 'directory_ca_path must not be "/" (that would serve the whole file system)',
+                 id='acme-directory_ca_path-root'),
+    pytest.param(sites(acme_site({'key_type': 'dsa'})), None, None,
+                 Contains('value of key_type must be one of: ecdsa, rsa, got: dsa'), id='acme-key_type'),
+    pytest.param(sites(acme_site(redirect_http=[])), None, None,
+                 ACME + 'the HTTP-01 challenge comes over plain HTTP to port 80, where this site does not listen: add 80 '
+                        'to tls.redirect_http', id='acme-no-redirect'),
+    pytest.param(sites(acme_site(redirect_http=['8080', '127.0.0.1:8000', 'unix:/run/plain.sock'])), None, None,
+                 ACME + 'the HTTP-01 challenge comes over plain HTTP to port 80, where this site does not listen: add 80 '
+                        'to tls.redirect_http', id='acme-redirect-not-on-80'),
+    # A bad redirect_http value is reported once, not also as a missing port 80.
+    pytest.param(sites(acme_site(redirect_http=['80;'])), None, None,
+                 TLS + 'redirect_http value "80;" address "80;" is not a host name or IP address', id='acme-redirect-bad'),
+    pytest.param({**sites(site()), 'websocket_proxy_acme_config_dir': 'acme'}, None, None,
+                 'websocket_proxy_acme_config_dir must be an absolute path (start with "/"), got "acme"',
+                 id='acme_config_dir-relative'),
+    pytest.param({**sites(site()), 'websocket_proxy_acme_config_dir': '/etc/websocket-nginx/../letsencrypt'}, None, None,
+                 'websocket_proxy_acme_config_dir ' + NOT_NORMAL % '"/etc/websocket-nginx/../letsencrypt"',
+                 id='acme_config_dir-dotdot'),
+    pytest.param({**sites(site()), 'websocket_proxy_acme_webroot': '/'}, None, None,
+                 'websocket_proxy_acme_webroot must not be "/" (that would serve the whole file system)',
+                 id='acme_webroot-slash'),
+    pytest.param({**sites(site()), 'websocket_proxy_acme_webroot': '/var/lib/$host'}, None, None,
+                 'websocket_proxy_acme_webroot must not contain "$" (nginx would read it as a variable), got '
+                 '"/var/lib/$host"', id='acme_webroot-variable'),
+    pytest.param({**sites(site()), 'websocket_proxy_acme_webroot': '/var/lib/acme;\n'}, None, None,
+                 'websocket_proxy_acme_webroot ' + CONTROL % '"/var/lib/acme;\\n"', id='acme_webroot-newline'),
+    pytest.param({**sites(site()), 'websocket_proxy_acme_renew_calendar': ''}, None, None, ACME_CALENDAR % '""',
+                 id='acme_renew_calendar-empty'),
+    pytest.param({**sites(site()), 'websocket_proxy_acme_renew_calendar': '  '}, None, None, ACME_CALENDAR % '"  "',
+                 id='acme_renew_calendar-blank'),
+    pytest.param({**sites(site()), 'websocket_proxy_acme_renew_calendar': 'daily\nExecStart=/bin/sh'}, None, None,
+                 ACME_CALENDAR % '"daily\\nExecStart=/bin/sh"', id='acme_renew_calendar-newline'),
+    pytest.param({**sites(site()), 'websocket_proxy_acme_renew_calendar': '*-*-* %H:00'}, None, None,
+                 ACME_CALENDAR % '"*-*-* %H:00"', id='acme_renew_calendar-specifier'),
+    pytest.param({**sites(site()), 'websocket_proxy_acme_renew_calendar': 'daily; reboot'}, None, None,
+                 ACME_CALENDAR % '"daily; reboot"', id='acme_renew_calendar-semicolon'),
 ]
 
 
@@ -1439,6 +1572,155 @@ def test_the_certificate_checksum_from_the_host_goes_into_the_model():
         assert site_model.build(variables, certificate_sha1=sums).sites[0].tls.certificate_sha1 == 'not on the host'
     assert errors_of_build(variables, {'/etc/ssl/demo.pem': 'AB' * 20}) == [
         TLS + 'the host gave "%s" as the SHA-1 of certificate /etc/ssl/demo.pem' % ('AB' * 20)]
+
+
+# ---------------------------------------------------------------------------
+# Certificates from ACME (tls.acme)
+# ---------------------------------------------------------------------------
+
+ACME_ON_HOST = {ACME_CERTIFICATE: 'ab' * 20}
+
+
+def test_an_acme_site_is_pending_until_the_host_has_its_certificate():
+    pending = site_model.build(sites(acme_site()))
+    (demo,) = pending.sites
+    assert (demo.tls.certificate, demo.tls.certificate_key) == (ACME_CERTIFICATE, ACME_KEY)
+    assert (demo.tls.certificate_src, demo.tls.certificate_key_src) == (None, None)
+    assert (demo.tls.certificate_sha1, demo.tls.acme_pending) == ('not on the host', True)
+    assert demo.tls.acme == {'names': ['chat.example.com'], 'contact': 'admin@example.com',
+                             'directory': 'https://acme-v02.api.letsencrypt.org/directory', 'directory_ca_path': None,
+                             'key_type': 'ecdsa', 'webroot': '/var/lib/websocket-nginx/acme-challenge'}
+    # Its TLS server is not written yet: nothing to check through nginx.
+    assert (demo.proxy_checks, pending.proxy_checks, pending.transaction['proxy_checks']) == ([], [], [])
+    assert [item.key for item in demo.tls.redirect_listen] == ['*:80']
+    issued = site_model.build(sites(acme_site()), certificate_sha1=ACME_ON_HOST)
+    (demo,) = issued.sites
+    assert (demo.tls.certificate_sha1, demo.tls.acme_pending) == ('ab' * 20, False)
+    (check,) = issued.proxy_checks
+    assert (check.site, check.address, check.tls, check.host_header) == ('demo', '127.0.0.1:443', True, 'chat.example.com')
+
+
+def test_proxy_config_says_what_certbot_does_on_the_host():
+    config = site_model.build({**sites(
+        acme_site({'names': ['Chat.Example.com', 'www.example.com', 'chat.example.com'], 'key_type': 'rsa',
+                   'directory': 'https://ca.internal:9000/acme/acme/directory', 'directory_ca_path': '/etc/step/ca.pem'},
+                  redirect_http=['[::]:80', '0.0.0.0:80']),
+        other_site(name='plain', listen=[8443], tls=TLS_FILES),
+        other_site(name='issued', listen=['127.0.0.1:8444'], server_name=['issued.example.com', '_'],
+                   tls={'acme': {'contact': 'ops@example.org'}, 'redirect_http': ['80 reuseport']},
+                   upstreams=[{'name': 'issued', 'servers': [{'address': '127.0.0.1:9001'}]}],
+                   websocket_locations=[{'path': '/ws/', 'upstream': 'issued'}]),
+        other_site(name='gone', state='absent', tls={'acme': {'contact': 'ops@example.org'}, 'redirect_http': [80]})),
+        'websocket_proxy_tls_dir': '/srv/tls/', 'websocket_proxy_acme_config_dir': '/srv/acme',
+        'websocket_proxy_acme_webroot': '/srv/challenge/', 'websocket_proxy_acme_renew_calendar': 'Mon..Fri 04:00'},
+        certificate_sha1={'/srv/tls/issued.crt': 'cd' * 20})
+    expected = {'config_dir': '/srv/acme', 'webroot': '/srv/challenge', 'renew_calendar': 'Mon..Fri 04:00', 'sites': [
+        {'name': 'demo', 'names': ['chat.example.com', 'www.example.com'], 'contact': 'admin@example.com',
+         'directory': 'https://ca.internal:9000/acme/acme/directory', 'directory_ca_path': '/etc/step/ca.pem',
+         'key_type': 'rsa', 'certificate': '/srv/tls/demo.crt', 'certificate_key': '/srv/tls/demo.key', 'pending': True,
+         'check_address': '127.0.0.1:443', 'server_name': 'chat.example.com'},
+        {'name': 'issued', 'names': ['issued.example.com'], 'contact': 'ops@example.org',
+         'directory': 'https://acme-v02.api.letsencrypt.org/directory', 'directory_ca_path': None, 'key_type': 'ecdsa',
+         'certificate': '/srv/tls/issued.crt', 'certificate_key': '/srv/tls/issued.key', 'pending': False,
+         'check_address': '127.0.0.1:8444', 'server_name': 'issued.example.com'}]}
+    assert config.acme == expected
+    # Plain data, as role_config returns it.
+    assert json.loads(json.dumps(config.as_dict()['acme'])) == expected
+    assert [site.tls.acme['webroot'] for site in config.sites if site.tls.acme] == ['/srv/challenge'] * 2
+    # The host side writes the keys into websocket_proxy_tls_dir: the transaction creates it (0700), copies nothing.
+    assert (config.transaction['directories'], config.transaction['copies']) == ([{'path': '/srv/tls', 'mode': '0700'}], [])
+    # Only the issued site (and the plain TLS one) is checked through nginx.
+    assert [check.site for check in config.proxy_checks] == ['plain', 'issued']
+
+
+def test_no_acme_site_gives_empty_acme_sites():
+    config = build(sites(site(), other_site(listen=[8443], tls=TLS_FILES)))
+    assert config.acme == {'config_dir': '/etc/websocket-nginx/acme', 'webroot': '/var/lib/websocket-nginx/acme-challenge',
+                           'renew_calendar': '*-*-* 03,15:27:00', 'sites': []}
+    assert config.transaction['directories'] == []
+    # acme: null is no ACME: the certificate must be given as before.
+    assert errors_of(sites(site(tls={'acme': None}))) == [
+        TLS + 'set exactly one of certificate (a file on the host) and certificate_src (a file on the controller, '
+              'copied to the host)',
+        TLS + 'set exactly one of certificate_key (a file on the host) and certificate_key_src (a file on the '
+              'controller, copied to the host)']
+
+
+def test_acme_names_default_to_the_plain_host_names_of_server_name():
+    config = build(sites(site(listen=[443], server_name=['Chat.Example.com', '_', '~^ws\\d+\\.example\\.com$',
+                                                         '*.example.com', '.example.org', 'example.*', '10.0.0.1',
+                                                         'localhost', '', 'www.example.com', 'chat.example.com'],
+                              tls={'acme': {'contact': 'admin@example.com'}, 'redirect_http': [80]})))
+    assert config.sites[0].tls.acme['names'] == ['chat.example.com', 'www.example.com']
+    assert config.acme['sites'][0]['server_name'] == 'chat.example.com'
+
+
+@pytest.mark.parametrize('redirect', [80, '80', '[::]:80', '0.0.0.0:80', '*:80', '80 reuseport', '192.0.2.1:80',
+                                      'localhost:80', ['8080', '[::]:80']], ids=str)
+def test_any_plain_http_listen_on_port_80_takes_the_challenge(redirect):
+    redirect_http = redirect if isinstance(redirect, list) else [redirect]
+    (demo,) = build(sites(acme_site(redirect_http=redirect_http))).sites
+    assert 80 in [site_model._listen_port(item) for item in demo.tls.redirect_listen]
+
+
+@pytest.mark.parametrize('contact', ['admin@example.com', 'first.last+acme@mail.example.co.uk', 'a_b-c@x-y.example',
+                                     'ADMIN@EXAMPLE.COM'])
+def test_acme_contacts(contact):
+    assert build(sites(acme_site({'contact': contact}))).acme['sites'][0]['contact'] == contact
+
+
+@pytest.mark.parametrize('directory', ['https://acme-staging-v02.api.letsencrypt.org/directory', 'HTTPS://ACME.EXAMPLE.COM/dir',
+                                       'https://localhost:14000/dir', 'https://[::1]:14000/dir', 'https://10.0.0.1/directory',
+                                       'https://ca.internal:9000/acme/acme/directory', 'https://acme.example.com',
+                                       'https://acme.example.com/dir?x=1&y=a%20b'])
+def test_acme_directories(directory):
+    assert build(sites(acme_site({'directory': directory}))).acme['sites'][0]['directory'] == directory
+
+
+@pytest.mark.parametrize('calendar', ['daily', 'weekly', '*-*-* 03,15:27:00', 'Mon..Fri 03:00', '*-*-* 00/6:00:00',
+                                      '*-*~01 04:00', 'Sat *-*-1..7 18:00:00', '*-*-* 04:00:00 UTC', '2026-01-01'])
+def test_acme_renew_calendars(calendar):
+    assert build({**sites(site()), 'websocket_proxy_acme_renew_calendar': calendar}).acme['renew_calendar'] == calendar
+
+
+def test_acme_values_given_as_extra_var_strings():
+    """-e gives strings: a comma-separated names list, the redirect port as text."""
+    config = build(sites(acme_site({'names': 'a.example.com,b.example.com', 'key_type': 'rsa'}, redirect_http='80')))
+    acme = config.acme['sites'][0]
+    assert (acme['names'], acme['key_type']) == (['a.example.com', 'b.example.com'], 'rsa')
+
+
+def test_host_needs_the_certificates_of_acme_sites():
+    variables = {**sites(acme_site(),
+                         other_site(name='files', listen=[8443], tls=TLS_FILES),
+                         other_site(name='gone', state='absent', tls={'acme': {'contact': 'a@example.com'}}),
+                         other_site(name='../bad', listen=[9443], tls={'acme': {'contact': 'a@example.com'}}),
+                         # Refused by build (acme and certificate); the certificate's checksum is not asked for.
+                         other_site(name='both', listen=[7443], tls={**TLS_FILES, 'certificate': '/etc/ssl/both.pem',
+                                                                     'acme': {'contact': 'a@example.com'}})),
+                 'websocket_proxy_tls_dir': '/srv/tls/'}
+    assert site_model.host_needs(variables) == {'tls': True, 'certificates': [
+        '/srv/tls/demo.crt', '/etc/ssl/demo.pem', '/srv/tls/both.crt']}
+    # No valid tls_dir: no path to ask for (build refuses it).
+    assert site_model.host_needs({**sites(acme_site()), 'websocket_proxy_tls_dir': 'tls'}) == {
+        'tls': True, 'certificates': []}
+
+
+def test_the_host_says_whether_an_acme_certificate_is_there():
+    for sums in (None, {}, {ACME_CERTIFICATE: None}):
+        assert site_model.build(sites(acme_site()), certificate_sha1=sums).sites[0].tls.acme_pending is True
+    assert errors_of_build(sites(acme_site()), {ACME_CERTIFICATE: 'not a checksum'}) == [
+        TLS + 'the host gave "not a checksum" as the SHA-1 of certificate %s' % ACME_CERTIFICATE]
+
+
+def test_a_pending_acme_site_leaves_reuseport_to_the_sites_that_are_written():
+    """Its TLS listens are not written yet: reuseport goes on another site's listen of the same address."""
+    config = build({**sites(acme_site(), other_site(listen=[443], tls=TLS_FILES)), 'websocket_proxy_reuseport': True})
+    demo, other = config.sites
+    assert (demo.listen[0].params, other.listen[0].params) == (['ssl', 'http2'], ['ssl', 'http2', 'reuseport'])
+    assert demo.tls.redirect_listen[0].params == ['reuseport']
+    issued = site_model.build(sites(acme_site(), other_site(listen=[443], tls=TLS_FILES)), certificate_sha1=ACME_ON_HOST)
+    assert [site.listen[0].params for site in issued.sites] == [['ssl', 'http2', 'reuseport'], ['ssl', 'http2']]
 
 
 # ---------------------------------------------------------------------------

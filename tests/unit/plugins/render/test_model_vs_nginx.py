@@ -12,10 +12,12 @@ smallest input, as regression tests.
 from __future__ import annotations
 
 import os
+import shutil
 
 import pytest
 
 from ansible_collections.websocket.nginx.plugins.module_utils import nginx_config
+from ansible_collections.websocket.nginx.plugins.modules import role_host_info
 from ansible_collections.websocket.nginx.plugins.plugin_utils import role_spec, server_models, site_model
 from ansible_collections.websocket.nginx.tests.unit import render_helpers as rh
 
@@ -82,6 +84,37 @@ def test_expires_the_model_accepts_nginx_accepts(value, tmp_path):
     built = build_or_skip(static_locations=[{'path': '/', 'root': '/srv/www', 'expires': value}])
     if built is not None:
         rh.assert_nginx_accepts(render_and_test(built, tmp_path)[1])
+
+
+@needs_nginx
+@pytest.mark.parametrize('webroot', ['/var/lib/websocket-nginx/acme-challenge', '/srv/a b', '/srv/caf\u00e9;#{}',
+                                     '/srv/it\'s "x"\\'])
+def test_acme_sites_the_model_accepts_nginx_accepts(webroot, tmp_path, pki):
+    """An ACME site before and after the host has its certificate, as role_config learns it: host_needs names the
+    file, role_host_info reads its SHA-1 (none while missing). Pending, nginx -t needs no certificate; issued, it
+    loads the one in websocket_proxy_tls_dir."""
+    tls_dir = tmp_path / 'tls'
+    tls_dir.mkdir()
+    variables = {'websocket_proxy_tls_dir': str(tls_dir), 'websocket_proxy_acme_webroot': webroot, 'websocket_proxy_sites': [
+        site(listen=['127.0.0.1:18090', '[::1]:18090'],
+             tls={'acme': {'contact': 'admin@example.com'}, 'redirect_http': ['127.0.0.1:80']})]}
+    for state in ('pending', 'issued'):
+        if state == 'issued':
+            shutil.copyfile(pki.cert_path, tls_dir / 'edge.crt')
+            shutil.copyfile(pki.key_path, tls_dir / 'edge.key')
+        needs = site_model.host_needs(variables)
+        assert needs['certificates'] == [str(tls_dir / 'edge.crt')]
+        sums = {path: role_host_info.sha1_of(path) for path in needs['certificates']}
+        built = site_model.build(variables, certificate_sha1=sums).as_dict()['sites'][0]
+        assert built['tls']['acme_pending'] is (state == 'pending')
+        (tmp_path / state).mkdir()
+        text, result = render_and_test(built, tmp_path / state)
+        rh.assert_nginx_accepts(result)
+        servers = [d for d in nginx_config.parse(text) if d.name == 'server']
+        assert len(servers) == (1 if state == 'pending' else 2)
+        challenge = next(d for d in servers[-1].children if d.name == 'location' and d.args[0] == '^~')
+        assert challenge.args == ['^~', '/.well-known/acme-challenge/']
+        assert [(d.name, d.args) for d in challenge.children] == [('root', [webroot]), ('default_type', ['text/plain'])]
 
 
 @pytest.mark.parametrize('value', ['10s', '1m30s', '0', '1m 30s'])

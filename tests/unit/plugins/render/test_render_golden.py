@@ -114,6 +114,18 @@ GOLDEN_SITES = {
         ],
         'static_locations': [{'path': '/', 'root': '/srv/www/tls', 'cache_control': 'public'}],
     },
+    # A certificate from ACME (tls.acme): rendered without certificate_sha1 (the host has none yet), the file
+    # holds only the plain-HTTP server, with the HTTP-01 challenge location; test_acme_site_golden_once_issued
+    # renders it as it is once the host has the certificate.
+    'acme': {
+        'name': 'acme',
+        'listen': ['127.0.0.1:18108', '[::1]:18108'],
+        'server_name': ['acme.example.com', 'www.acme.example.com', '_'],
+        'tls': {'acme': {'contact': 'admin@example.com'}, 'hsts': True, 'redirect_http': ['127.0.0.1:80', '[::1]:80']},
+        'upstreams': [{'name': 'acme_app', 'servers': [{'address': '127.0.0.1:18281'}]}],
+        'websocket_locations': [{'path': '/ws/', 'upstream': 'acme_app'}],
+        'static_locations': [{'path': '/', 'root': '/srv/www/acme'}],
+    },
     'static': {
         'name': 'static',
         'listen': ['127.0.0.1:18104'],
@@ -250,7 +262,11 @@ def http_extra_for(pki):
 
 
 TLS_RENDER_FILES = {'/etc/wsn-render/tls.crt': 'cert_path', '/etc/wsn-render/tls.key': 'key_path',
-                    '/etc/wsn-render/ca.crt': 'ca_path'}
+                    '/etc/wsn-render/ca.crt': 'ca_path',
+                    # Where the ACME site's certificate is put (websocket_proxy_tls_dir, the site's name).
+                    '/etc/nginx/websocket-proxy-tls/acme.crt': 'cert_path',
+                    '/etc/nginx/websocket-proxy-tls/acme.key': 'key_path'}
+ACME_CERTIFICATE = '/etc/nginx/websocket-proxy-tls/acme.crt'
 
 
 def with_pki(text, pki):
@@ -268,18 +284,38 @@ def with_pki(text, pki):
 def test_site_golden(name, tmp_path, pki):
     site = built_site(name)
     text = rh.render_site(site)
-    # Whatever the values hold, the rendered file parses into the origin maps, limit zones, upstreams, the
-    # server block and the redirect server.
-    top = [(d.name, d.args[:1]) for d in nginx_config.parse(text)]
-    assert top == ([('map', ['$http_origin'])] * len(site['origin_maps'])
-                   + [(zone['directive'], ['$binary_remote_addr']) for zone in site['limit_zones']]
-                   + [('upstream', [u['name']]) for u in site['upstreams']]
-                   + [('log_format', [site['session_log_format']])] * bool(site['session_log_format']) + [('server', [])]
-                   + [('server', [])] * bool(site['tls'] and site['tls']['redirect_listen']))
+    assert_blocks(site, text)
     check_golden('site-%s.conf' % name, text)
     if NGINX_AVAILABLE:
         rh.assert_nginx_accepts(rh.nginx_t({'map': rh.render_upgrade_map(), name: with_pki(text, pki)}, tmp_path,
                                            http_extra_for(pki)))
+
+
+def assert_blocks(site, text):
+    """Whatever the values hold, the rendered file parses into the origin maps, limit zones, upstreams, the
+    server block and the redirect server; only the redirect server for an ACME site still without its certificate."""
+    top = [(d.name, d.args[:1]) for d in nginx_config.parse(text)]
+    pending = bool(site['tls'] and site['tls']['acme_pending'])
+    assert top == ([('map', ['$http_origin'])] * len(site['origin_maps'])
+                   + [(zone['directive'], ['$binary_remote_addr']) for zone in site['limit_zones']]
+                   + [('upstream', [u['name']]) for u in site['upstreams']]
+                   + [('log_format', [site['session_log_format']])] * bool(site['session_log_format'])
+                   + [('server', [])]) * (not pending) + [('server', [])] * bool(site['tls'] and site['tls']['redirect_listen'])
+
+
+def test_acme_site_golden_once_issued(tmp_path, pki):
+    """The ACME site once the host has its certificate: the TLS server too, and no checksum in the file."""
+    config = site_model.build(site_variables('acme'), certificate_sha1={ACME_CERTIFICATE: 'a' * 40}).as_dict()
+    (site,) = config['sites']
+    assert site['tls']['acme_pending'] is False
+    text = rh.render_site(site)
+    assert_blocks(site, text)
+    check_golden('site-acme-issued.conf', text)
+    pending = rh.render_site(built_site('acme'))
+    # The plain-HTTP server is the same in both.
+    assert rh.parse_tree(text)[-1] == rh.parse_tree(pending)[-1]
+    if NGINX_AVAILABLE:
+        rh.assert_nginx_accepts(rh.nginx_t({'map': rh.render_upgrade_map(), 'acme': with_pki(text, pki)}, tmp_path))
 
 
 def test_tls_site_for_each_debian_nginx():
@@ -471,9 +507,10 @@ def test_plain_jinja_rendering_is_what_ansible_writes(tmp_path, module_env):
     rendered = tasks[-1]['hosts']['localhost']['rendered']
 
     # The TLS site is written for the nginx on this machine (nginx -V), or its Debian release's, with the
-    # checksum of its certificate (not on this machine): what role_config read in its one module call.
+    # checksum of its certificate (not on this machine): what role_config read in its one module call. The
+    # ACME site's certificate is not on this machine either: it is written pending.
     host = tasks[0]['hosts']['localhost']['host']
-    assert host['certificate_sha1'] == {'/etc/wsn-render/tls.crt': None}
+    assert host['certificate_sha1'] == {ACME_CERTIFICATE: None, '/etc/wsn-render/tls.crt': None}
     nginx_build = tuple(tuple(part) if part else None for part in host['nginx_build']) if host['nginx_build'] else None
     config = site_model.build(variables, nginx_build=nginx_build).as_dict()
     expected = {'site-%s.conf' % site['name']: rh.render_site(site) for site in config['sites']}
@@ -502,3 +539,16 @@ def test_a_renewed_certificate_on_the_host_changes_the_site_file():
     assert [line for line in before.splitlines() if 'a' * 40 not in line] == [
         line for line in renewed.splitlines() if 'b' * 40 not in line]
     assert '# "not on the host"\n' in rendered({})
+
+
+def test_a_renewed_acme_certificate_leaves_the_site_file_as_it_is():
+    """The renewal on the host reloads nginx itself: the site file has no checksum to change, and the role
+    does not reload for a renewal it did not make."""
+    def rendered(sums):
+        return rh.render_site(site_model.build(site_variables('acme'), certificate_sha1=sums).as_dict()['sites'][0])
+
+    before = rendered({ACME_CERTIFICATE: 'a' * 40})
+    assert rendered({ACME_CERTIFICATE: 'b' * 40}) == before
+    assert 'a' * 40 not in before
+    assert '# Certificate from an ACME server (certbot on the host), renewed on the host, which reloads nginx itself.\n' in before
+    assert 'Not on the host yet' in rendered({}) and 'Not on the host yet' not in before

@@ -9,7 +9,9 @@ towards what means something to nginx: ``;{}#"'\\$``, spaces, newlines, ``\\r``,
 NUL, tabs, non-ASCII) goes into that one field of a good baseline site. Then
 either site_model.build refuses it with ModelError, or the rendered file parses
 (with nginx_config, a transcription of nginx's own tokenizer) into exactly the
-baseline's structure, with the value as exactly the argument(s) it stands for.
+baseline's structure, with the value as exactly the argument(s) it stands for. (The
+values only an ACME site writes, websocket_proxy_acme_webroot and the certificate paths
+in websocket_proxy_tls_dir, go into the same site with tls.acme: BASES.)
 
 How the expected configuration is computed: the model that was built is rendered
 once more with the field's (normalized) value replaced by a placeholder word, and
@@ -92,12 +94,37 @@ BASE_VARIABLES = {
     'websocket_proxy_reuseport': False,
     'websocket_proxy_sites': [BASE_SITE],
 }
+# The same site with its certificate from ACME (tls.acme): the challenge location in its plain-HTTP server (on
+# port 80) serves websocket_proxy_acme_webroot, and its certificate is <websocket_proxy_tls_dir>/<site>.crt.
+ACME_VARIABLES = copy.deepcopy(BASE_VARIABLES)
+ACME_VARIABLES['websocket_proxy_sites'][0]['tls'] = {'acme': {'contact': 'admin@example.com'}, 'hsts': True,
+                                                     'redirect_http': ['127.0.0.1:80']}
 
 
-def build(variables):
+class EveryCertificate(dict):
+    """certificate_sha1 of a host that has every certificate it is asked about (an ACME site renders in full)."""
+
+    def get(self, key, default=None):
+        return 'a' * 40
+
+    def __bool__(self):
+        return True
+
+
+# The baselines the fields change one value of: the variables, and what the host says about certificates.
+BASES = {
+    'tls': (BASE_VARIABLES, None),
+    # The host has the certificate: the TLS server and the plain-HTTP server with the challenge location.
+    'acme': (ACME_VARIABLES, EveryCertificate()),
+    # Not yet: only the plain-HTTP server with the challenge location.
+    'acme pending': (ACME_VARIABLES, None),
+}
+
+
+def build(variables, certificate_sha1=None):
     """The model's one site, or None when build refused the variables (each error a non-empty str)."""
     try:
-        config = site_model.build(variables).as_dict()
+        config = site_model.build(variables, certificate_sha1=certificate_sha1).as_dict()
     except role_spec.ModelError as exc:
         assert exc.errors, 'ModelError without errors'
         assert all(isinstance(error, str) and error for error in exc.errors), exc.errors
@@ -107,23 +134,24 @@ def build(variables):
 
 
 @functools.lru_cache(maxsize=None)
-def _baseline():
-    config = site_model.build(copy.deepcopy(BASE_VARIABLES)).as_dict()
+def _baseline(base='tls'):
+    variables, certificate_sha1 = BASES[base]
+    config = site_model.build(copy.deepcopy(variables), certificate_sha1=certificate_sha1).as_dict()
     text = rh.render_site(config['sites'][0])
     return config, text, rh.parse_tree(text)
 
 
-def baseline_config():
-    return copy.deepcopy(_baseline()[0])
+def baseline_config(base='tls'):
+    return copy.deepcopy(_baseline(base)[0])
 
 
-def baseline_text():
-    return _baseline()[1]
+def baseline_text(base='tls'):
+    return _baseline(base)[1]
 
 
-def baseline_tree():
+def baseline_tree(base='tls'):
     """The parsed baseline (nested tuples and lists: not to be changed)."""
-    return _baseline()[2]
+    return _baseline(base)[2]
 
 
 class Words(list):
@@ -201,11 +229,13 @@ class Field(object):
     ``locate(site)`` puts the placeholder where the model holds the value and returns the
     arguments the value renders as, or None when the value renders nothing (expires off).
     ``words(value)`` is what those arguments must be for the value as given (normalized as
-    the model documents it), when that can be said without the model.
+    the model documents it), when that can be said without the model. ``base``: the baseline
+    (BASES) whose one value it changes.
     """
 
-    def __init__(self, name, put, seeds, kind='args', locate=None, words=None, absent=None, examples=()):
+    def __init__(self, name, put, seeds, kind='args', locate=None, words=None, absent=None, examples=(), base='tls'):
         self.name = name
+        self.base = base
         self.examples = list(examples)
         self.put = put
         self.seeds = seeds
@@ -215,9 +245,12 @@ class Field(object):
         self.absent = absent
 
     def variables(self, value):
-        variables = copy.deepcopy(BASE_VARIABLES)
+        variables = copy.deepcopy(BASES[self.base][0])
         self.put(variables, variables['websocket_proxy_sites'][0], value)
         return variables
+
+    def build(self, value):
+        return build(self.variables(value), BASES[self.base][1])
 
     def __repr__(self):
         return self.name
@@ -373,6 +406,16 @@ def _locate_cache_control(site):
         return None
     site['static_locations'][0]['cache_control'] = PLACEHOLDER
     return [value]
+
+
+def _locate_tls_dir(site):
+    """websocket_proxy_tls_dir, in an ACME site's certificate and key paths (<tls_dir>/<site>.crt, .key)."""
+    tls = site['tls']
+    directory = tls['certificate'][:-len('/%s.crt' % site['name'])]
+    for key, suffix in (('certificate', '.crt'), ('certificate_key', '.key')):
+        assert tls[key] == '%s/%s%s' % (directory, site['name'], suffix)
+        tls[key] = '%s/%s%s' % (PLACEHOLDER, site['name'], suffix)
+    return [directory]
 
 
 def _put_gzip_type(variables, site, value):
@@ -539,6 +582,17 @@ FIELDS = [
           kind='file'),
     Field('websocket_proxy_config_dir', _set('', 'websocket_proxy_config_dir'),
           ['/etc/nginx/conf.d', '/etc/nginx/sites/', '/opt/a b'], kind='file'),
+    # ACME sites: the webroot is the one ACME value written into the site (the challenge location's root, once the
+    # certificate is there and before); the others (contact, names, directory, ...) only go to certbot on the host.
+    Field('websocket_proxy_acme_webroot', _set('', 'websocket_proxy_acme_webroot'),
+          ['/var/lib/websocket-nginx/acme-challenge', '/srv/acme/', '/srv/a b', '/srv/caf\u00e9;#'],
+          locate=_locate('tls', 'acme', 'webroot'), words=lambda v: [v.rstrip('/')], base='acme'),
+    Field('websocket_proxy_acme_webroot, pending', _set('', 'websocket_proxy_acme_webroot'),
+          ['/var/lib/websocket-nginx/acme-challenge', '/srv/a b/'],
+          locate=_locate('tls', 'acme', 'webroot'), words=lambda v: [v.rstrip('/')], base='acme pending'),
+    Field('websocket_proxy_tls_dir', _set('', 'websocket_proxy_tls_dir'),
+          ['/etc/nginx/websocket-proxy-tls', '/srv/t l s/', '/srv/caf\u00e9;#'],
+          locate=_locate_tls_dir, words=lambda v: [v.rstrip('/')], base='acme'),
 ]
 FIELDS_BY_NAME = {field.name: field for field in FIELDS}
 
@@ -566,7 +620,7 @@ def check_site(site, field, value=None, arg_filter=None):
         assert words == field.words(value), 'the model normalized %r to %r' % (value, words)
     assert all(isinstance(word, str) for word in words)
     placeholder_tree = _placeholder_tree(json.dumps(with_placeholder, sort_keys=True), arg_filter)
-    assert structure(placeholder_tree) == structure(baseline_tree())
+    assert structure(placeholder_tree) == structure(baseline_tree(field.base))
     expected, count = substitute(placeholder_tree, words)
     assert count >= 1, 'the field does not reach the configuration'
     assert actual == expected, 'the value %r changed the configuration:\n%s' % (words, text)
@@ -591,7 +645,7 @@ def check_session_logs(config):
 
 def check_field(field, value):
     variables = field.variables(value)
-    config = build(variables)
+    config = build(variables, BASES[field.base][1])
     if config is None:
         return
     check_session_logs(config)
@@ -673,22 +727,37 @@ def test_baseline_is_valid_and_renders_every_field():
     assert '\n    client_max_body_size 1m;\n' in text
 
 
+def test_acme_baselines_render_the_challenge_location():
+    """Issued: the baseline's blocks, with the challenge location in the plain-HTTP server; pending: only that server."""
+    challenge = ('location', ('^~', '/.well-known/acme-challenge/'), [
+        ('root', ('/var/lib/websocket-nginx/acme-challenge',), None), ('default_type', ('text/plain',), None)])
+    issued, pending, tls = baseline_tree('acme'), baseline_tree('acme pending'), baseline_tree()
+    # The site's own blocks as with a certificate file, but for where the certificate is.
+    assert structure(issued[:-1]) == structure(tls[:-1])
+    assert [child for child in issued[-2][2] if child[0].startswith('ssl_certificate')] == [
+        ('ssl_certificate', ('/etc/nginx/websocket-proxy-tls/prop.crt',), None),
+        ('ssl_certificate_key', ('/etc/nginx/websocket-proxy-tls/prop.key',), None)]
+    redirect = issued[-1]
+    assert redirect[2] == [('listen', ('127.0.0.1:80',), None), tls[-1][2][1], challenge, tls[-1][2][2]]
+    assert pending == [redirect]
+
+
 @pytest.mark.parametrize('field', [_field_param(field) for field in FIELDS if field.kind == 'args'])
 def test_harness_finds_each_field(field):
     """The placeholder rendering of the baseline, with the baseline's value put back, is the baseline."""
-    site = baseline_config()['sites'][0]
+    site = baseline_config(field.base)['sites'][0]
     words = field.locate(site)
     assert words
     expected, count = substitute(rh.parse_tree(rh.render_site(site)), words)
     assert count >= 1
-    assert expected == baseline_tree()
+    assert expected == baseline_tree(field.base)
 
 
 @pytest.mark.parametrize('field', [_field_param(field) for field in FIELDS])
 def test_field_seeds_are_accepted(field):
     """Each seed is a good value, so that values built around them get past the checks."""
     for seed in field.seeds:
-        assert build(field.variables(seed)) is not None, seed
+        assert field.build(seed) is not None, seed
 
 
 @pytest.mark.parametrize('field', [_field_param(field) for field in FIELDS])
@@ -868,10 +937,12 @@ def test_control_unquoted_value_changes_the_structure():
     ('root', '/srv/a; autoindex on'),
     ('hash_key', '$remote_addr; } upstream evil {'),
     ('read_timeout', '60s; proxy_pass http://evil'),
+    ('websocket_proxy_acme_webroot', '/srv/acme; autoindex on'),
+    ('websocket_proxy_acme_webroot, pending', '/srv/acme; } location / { root /'),
 ])
 def test_control_unquoted_values_are_caught(name, value):
     field = FIELDS_BY_NAME[name]
-    site = baseline_config()['sites'][0]
+    site = baseline_config(field.base)['sites'][0]
     target = copy.deepcopy(site)
     field.locate(target)  # find where the value lives in the model...
     path = _find(target, PLACEHOLDER)
