@@ -115,14 +115,20 @@ def file_id(path):
     return info.st_dev, info.st_ino
 
 
+def _run(command, timeout):
+    """``(exit status, output)`` of ``command`` (no shell). This file also runs as a plain script on the host,
+    without ansible, so it cannot use AnsibleModule.run_command; raises OSError or subprocess.SubprocessError."""
+    done = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,  # pylint: disable=ansible-bad-function
+                          stderr=subprocess.STDOUT, timeout=timeout, check=False)
+    return done.returncode, nginx_reload.to_text(done.stdout).strip()
+
+
 def binary_version(path, timeout=10.0):
     """``nginx/1.22.1`` from ``path -v`` (a deleted binary still runs through /proc/PID/exe), or None."""
     try:
-        done = subprocess.run([path, '-v'], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              timeout=timeout, check=False)
+        text = _run([path, '-v'], timeout)[1]
     except (OSError, subprocess.SubprocessError):
         return None
-    text = nginx_reload.to_text(done.stdout).strip()
     marker = 'nginx version: '
     return text.split(marker, 1)[1].split()[0] if marker in text else None
 
@@ -415,10 +421,8 @@ def _defer(args, exc):
                sys.executable, os.path.abspath(__file__), '--pid-file', args.pid_file, '--binary', args.binary,
                '--timeout', str(args.timeout), '--wait-previous', str(MAX_WAIT_PREVIOUS)]
     try:
-        done = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              timeout=30, check=False)
-        output = nginx_reload.to_text(done.stdout).strip()
-        deferred = done.returncode == 0 or 'already' in output
+        status, output = _run(command, 30)
+        deferred = status == 0 or 'already' in output
     except (OSError, subprocess.SubprocessError) as error:
         output, deferred = str(error), False
     if deferred:
@@ -427,7 +431,7 @@ def _defer(args, exc):
                    % (exc.details['previous_master_pid'], DEFERRED_UNIT))
     else:
         message = 'websocket.nginx: %s; deferring it failed: %s' % (exc.msg, output)
-    print(message, file=sys.stderr)
+    sys.stderr.write(message + '\n')
     _journal(message, error=not deferred)
     return 0 if deferred else 1
 
@@ -449,15 +453,15 @@ def main(argv=None):
         if args.apt_hook and exc.details.get('previous_master_pid'):
             return _defer(args, exc)
         message = 'websocket.nginx: %s' % exc.msg
-        print(message, file=sys.stderr)
+        sys.stderr.write(message + '\n')
         _journal(message, error=True)
         return 1
     if result['changed'] or not args.apt_hook:
-        print('websocket.nginx: %s' % result['msg'])
+        sys.stdout.write('websocket.nginx: %s\n' % result['msg'])
     if result['changed']:
         _journal(result['msg'])
     return 0
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    raise SystemExit(main())

@@ -88,7 +88,7 @@ def test_nothing_to_do_when_nginx_runs_the_installed_binary(held):
     server, binary, _client = held
     result = nginx_upgrade.upgrade(str(server.pid_file), str(binary), 10)
     assert result['changed'] is False and result['master_pid'] == server.master, result
-    assert result['msg'].startswith('nginx (master process %d) runs the installed binary' % server.master)
+    assert result['msg'].startswith('nginx (master process %s) runs the installed binary' % server.master)
     assert nginx_upgrade.running_binary(str(server.pid_file), str(binary))['current'] is True
 
 
@@ -103,7 +103,7 @@ def test_upgrade_moves_to_the_new_binary_and_keeps_open_connections(held):
     new = result['master_pid']
     assert result['changed'] is True and new != server.master and result['old_master_pid'] == server.master, result
     # The new master runs the file now installed, and serves every new connection.
-    assert os.stat('/proc/%d/exe' % new).st_ino == os.stat(binary).st_ino
+    assert os.stat('/proc/%s/exe' % new).st_ino == os.stat(binary).st_ino
     assert server.pid_file.read_text().strip() == str(new)
     assert [server.get() for _request in range(10)] == [(200, b'v1')] * 10
     assert result['version'] == result['version_before'] and result['version'].startswith('nginx/')
