@@ -18,6 +18,10 @@ HOST_VARIABLES = (site_model.HOST_ADDRESS_VARIABLE, site_model.HOST_PORT_VARIABL
 DEBIAN_NGINX_BUILDS = {'12': ((1, 22, 1), (3, 0, 0)), '13': ((1, 26, 3), (3, 5, 0))}
 
 
+# What tls.acme sites need on the host (the role installs it when role_host_info finds it missing).
+ACME_CLIENT_PACKAGE = 'certbot'
+
+
 class _HostVars(object):
     """The few variables the site model reads from other inventory hosts, templated on demand."""
 
@@ -62,6 +66,8 @@ class ActionModule(ActionBase):
             # Only TLS settings depend on the host's nginx; without TLS sites nothing is read from the host.
             return {}
         request = {'certificates': needs['certificates']} if needs['certificates'] else {}
+        if needs['acme']:
+            request['packages'] = [ACME_CLIENT_PACKAGE]
         if not nginx_values.parse_nginx_build(self._task.args.get('nginx_build'))[0]:
             # The nginx_build argument (nginx -V run by the caller) is only an override now.
             request['os_release'] = True

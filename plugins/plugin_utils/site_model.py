@@ -1075,6 +1075,7 @@ def host_needs(variables):
     """What :func:`build` needs to know about the host for these variables; raises ModelError like build.
 
     ``tls``: a site to deploy has TLS, whose settings depend on the host's nginx build.
+    ``acme``: a site to deploy has tls.acme (the role then installs certbot unless the host has it).
     ``certificates``: the certificate files on the host that TLS sites name (those without
     ``certificate_src``), whose SHA-1 goes into their site files, and those of ACME sites
     (``<websocket_proxy_tls_dir>/<site>.crt``), whose SHA-1 says whether the host has them yet.
@@ -1100,7 +1101,8 @@ def host_needs(variables):
                 pass
         if path and path not in certificates:
             certificates.append(path)
-    return {'tls': bool(tls_sites), 'certificates': certificates}
+    return {'tls': bool(tls_sites), 'acme': any(site['tls']['acme'] is not None for site in tls_sites),
+            'certificates': certificates}
 
 
 def build(variables, hostvars=None, groups=None, nginx_build=None, certificate_sha1=None):

@@ -11,6 +11,7 @@ import json
 import os
 import re
 import subprocess
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -143,3 +144,42 @@ def echo_stopped(*containers: str, timeout: float = 20):
             set_echo_service(container, "start")
         for container in containers:
             wait_echo_listening(container, timeout)
+
+
+class EchoingWebSockets:
+    """WebSockets through nginx that each echo once a second in a thread, counting the ones that fail."""
+
+    def __init__(self, url, count, **connect_kwargs):
+        self.sockets = [ws_connect(url, **connect_kwargs) for _index in range(count)]
+        self.rounds = 0
+        self.dropped = set()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._echo, daemon=True)
+        self._thread.start()
+
+    def _echo(self):
+        while not self._stop.is_set():
+            started = time.monotonic()
+            for index, ws in enumerate(self.sockets):
+                if index in self.dropped:
+                    continue
+                try:
+                    ws.send(f"round {self.rounds} on {index}")
+                    if ws.recv(timeout=5) != f"round {self.rounds} on {index}":
+                        self.dropped.add(index)
+                except Exception:  # noqa: BLE001  (any failure is a dropped WebSocket)
+                    self.dropped.add(index)
+            self.rounds += 1
+            self._stop.wait(max(0.0, 1.0 - (time.monotonic() - started)))
+
+    def finish(self):
+        """Stop echoing after one more full round; close them all; return how many failed."""
+        rounds = self.rounds
+        deadline = time.monotonic() + 15
+        while self.rounds < rounds + 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        self._stop.set()
+        self._thread.join(15)
+        for ws in self.sockets:
+            ws.close()
+        return len(self.dropped)

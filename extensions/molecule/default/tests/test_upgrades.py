@@ -5,52 +5,12 @@ outside it, each under WebSockets that echo every second through nginx.
 The failure paths (a new binary that does not start, one change at a time, the policy-rc.d layer) are unit
 tests against a real nginx: tests/unit/plugins/modules/test_nginx_upgrade.py."""
 
-import threading
 import time
 
-from wsn_e2e import http_get, run_playbook, task_result, ws_connect
+from wsn_e2e import EchoingWebSockets, http_get, run_playbook, task_result, ws_connect
 
 WEBSOCKETS = 40
 OLD_MASTER_EXIT_TIMEOUT = 30
-
-
-class EchoingWebSockets:
-    """WebSockets through nginx that each echo once a second in a thread, counting the ones that fail."""
-
-    def __init__(self, ws_base, count=WEBSOCKETS):
-        self.sockets = [ws_connect(f"{ws_base}/ws/") for _index in range(count)]
-        self.rounds = 0
-        self.dropped = set()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._echo, daemon=True)
-        self._thread.start()
-
-    def _echo(self):
-        while not self._stop.is_set():
-            started = time.monotonic()
-            for index, ws in enumerate(self.sockets):
-                if index in self.dropped:
-                    continue
-                try:
-                    ws.send(f"round {self.rounds} on {index}")
-                    if ws.recv(timeout=5) != f"round {self.rounds} on {index}":
-                        self.dropped.add(index)
-                except Exception:  # noqa: BLE001  (any failure is a dropped WebSocket)
-                    self.dropped.add(index)
-            self.rounds += 1
-            self._stop.wait(max(0.0, 1.0 - (time.monotonic() - started)))
-
-    def finish(self):
-        """Stop echoing after one more full round; close them all; return how many failed."""
-        rounds = self.rounds
-        deadline = time.monotonic() + 15
-        while self.rounds < rounds + 2 and time.monotonic() < deadline:
-            time.sleep(0.1)
-        self._stop.set()
-        self._thread.join(15)
-        for ws in self.sockets:
-            ws.close()
-        return len(self.dropped)
 
 
 def master(container):
@@ -106,7 +66,7 @@ def test_upgrades_and_downgrades_keep_every_websocket(proxy, container, ws_base,
 
     def step(name, change, version):
         before = master(container)
-        live = EchoingWebSockets(ws_base)
+        live = EchoingWebSockets(f"{ws_base}/ws/", WEBSOCKETS)
         started = time.monotonic()
         output = change()
         took = time.monotonic() - started

@@ -1548,10 +1548,11 @@ def test_host_needs_tls_and_the_host_certificates_of_present_sites():
                       other_site(name='relative', listen=[6443], tls={'certificate': 'c.pem', 'certificate_key': '/k'}),
                       other_site(name='old', state='absent', tls={'certificate': '/etc/ssl/old.pem', 'certificate_key': '/k'}))
     # Normalized as the model writes them, each once; the ones build refuses are not asked for.
-    assert site_model.host_needs(variables) == {'tls': True, 'certificates': ['/etc/ssl/demo.pem', '/etc/ssl/other.pem']}
-    assert site_model.host_needs(sites(site())) == {'tls': False, 'certificates': []}
+    assert site_model.host_needs(variables) == {'tls': True, 'acme': False,
+                                                'certificates': ['/etc/ssl/demo.pem', '/etc/ssl/other.pem']}
+    assert site_model.host_needs(sites(site())) == {'tls': False, 'acme': False, 'certificates': []}
     assert site_model.host_needs(sites(site(tls={'certificate_src': 'c.pem', 'certificate_key_src': 'k'}))) == {
-        'tls': True, 'certificates': []}
+        'tls': True, 'acme': False, 'certificates': []}
     with pytest.raises(ModelError):
         site_model.host_needs({'websocket_proxy_sites': 'nope'})
 
@@ -1699,11 +1700,11 @@ def test_host_needs_the_certificates_of_acme_sites():
                          other_site(name='both', listen=[7443], tls={**TLS_FILES, 'certificate': '/etc/ssl/both.pem',
                                                                      'acme': {'contact': 'a@example.com'}})),
                  'websocket_proxy_tls_dir': '/srv/tls/'}
-    assert site_model.host_needs(variables) == {'tls': True, 'certificates': [
+    assert site_model.host_needs(variables) == {'tls': True, 'acme': True, 'certificates': [
         '/srv/tls/demo.crt', '/etc/ssl/demo.pem', '/srv/tls/both.crt']}
     # No valid tls_dir: no path to ask for (build refuses it).
     assert site_model.host_needs({**sites(acme_site()), 'websocket_proxy_tls_dir': 'tls'}) == {
-        'tls': True, 'certificates': []}
+        'tls': True, 'acme': True, 'certificates': []}
 
 
 def test_the_host_says_whether_an_acme_certificate_is_there():
