@@ -22,9 +22,15 @@ docker network:
    each changing the configuration (nginx tests it and reloads); counts dropped WebSockets, failed
    opens and the old workers left after each reload: with reuseport, then without it, and then
    switching it on (the upgrade from a configuration without it);
-4. the time of an idempotent re-run of the site playbook (it must report no change);
-5. the time of a run of websocket_proxy alone that changes the one site (``--changes`` runs, median);
-6. a change that nginx accepts but whose check through nginx fails (a WebSocket location whose only
+4. security updates under load: the proxy on the older of the two nginx versions in Debian's archive, then
+   while ``--live`` WebSockets echo every second and new ones open at ``--open-rate`` per second, the
+   update by plain ``apt-get install`` (the nginx role's hooks move nginx to the new binary), and again
+   from the older version, by the site playbook with ``nginx_package_state: latest``: dropped WebSockets,
+   failed opens, how long until the new master's workers served (apt's hook logs it, the role's module
+   returns it), and the old workers left with their memory;
+5. the time of an idempotent re-run of the site playbook (it must report no change);
+6. the time of a run of websocket_proxy alone that changes the one site (``--changes`` runs, median);
+7. a change that nginx accepts but whose check through nginx fails (a WebSocket location whose only
    server does not listen, allowed before the change): while the role runs, a GET every 20 ms of a
    path only the broken configuration serves shows how long it served before the previous
    configuration was back.
@@ -280,6 +286,78 @@ class Bench(object):
               % (kept['held'], kept['dropped'], opens['failed'], opens['attempts'], opens['errors'] or ''), flush=True)
         return generation
 
+    def nginx_version(self):
+        return self.docker_exec(PROXY, 'dpkg-query', '-W', '-f', '${Version}', 'nginx').strip()
+
+    def downgrade(self, version):
+        """The older nginx by apt without load, and no old master left (nginx moves one binary at a time)."""
+        self.docker_exec(PROXY, 'sh', '-c', 'DEBIAN_FRONTEND=noninteractive apt-get install -y -q --allow-downgrades '
+                                            'nginx=%s nginx-common=%s' % (version, version))
+        self.wait_one_master()
+
+    def wait_one_master(self, timeout=60):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if len([proc for proc in self.nginx_processes() if proc['role'].startswith('master')]) == 1:
+                return
+            time.sleep(0.5)
+        raise BenchError('an old nginx master is still running after %d s' % timeout)
+
+    def upgrades_under_load(self, generation):
+        """The nginx security update under load, by apt outside the role and by the role (see the docstring)."""
+        args = self.args
+        versions = self.docker_exec(PROXY, 'sh', '-c', "apt-cache madison nginx | awk '{print $3}'").split()
+        newest = self.nginx_version()
+        older = [version for version in versions if version != newest]
+        if not older:
+            raise BenchError('one nginx version in the apt index, no update to measure: %s' % versions)
+        runs = {}
+        for name in ('apt-get', 'role'):
+            self.downgrade(older[0])
+            keeper = self.client('keep', [self.proxy_url], count=args.live, interval=1)
+            opened = keeper.event('opened', self.remaining())
+            if opened['ok'] != args.live:
+                raise BenchError('could not open the %d live WebSockets: %s' % (args.live, opened))
+            opener = self.client('open', [self.proxy_url], rate=args.open_rate)
+            time.sleep(3)
+            before = self.counts(keeper, opener)
+            started = time.monotonic()
+            if name == 'apt-get':
+                output = self.docker_exec(PROXY, 'sh', '-c', 'DEBIAN_FRONTEND=noninteractive apt-get install -y -q '
+                                                             'nginx=%s nginx-common=%s' % (newest, newest))
+            else:
+                # The configuration as the deploys left it: only the package changes.
+                self.site_playbook({'nginx_package_state': 'latest', 'bench_generation': generation,
+                                    'websocket_proxy_reuseport': True}, limit='websocket_proxies')
+                output = self.docker_exec(PROXY, 'journalctl', '-t', 'websocket-nginx-upgrade', '-n', '1', '-o', 'cat')
+            seconds = time.monotonic() - started
+            served = re.search(r'serves with \d+ workers? after ([0-9.]+) s', output)
+            time.sleep(2)
+            after = self.counts(keeper, opener)
+            old = [proc for proc in self.nginx_processes() if 'shutting down' in proc['role']]
+            masters = [proc for proc in self.nginx_processes() if proc['role'].startswith('master')]
+            opener.send('stop')
+            keeper.send('stop')
+            opener.event('opens', self.remaining())
+            kept = keeper.event('kept', self.remaining())
+            opener.wait(self.remaining())
+            keeper.wait(self.remaining())
+            if self.nginx_version() != newest:
+                raise BenchError('%s: nginx %s is installed, not %s' % (name, self.nginx_version(), newest))
+            runs[name] = {'from': older[0], 'to': newest, 'seconds': round(seconds, 1), 'live': kept['held'],
+                          'dropped': kept['dropped'], 'drop_errors': kept['errors'],
+                          'failed_opens': after['failed'] - before['failed'], 'opens': after['attempts'] - before['attempts'],
+                          'new_binary_served_after_s': float(served.group(1)) if served else None,
+                          'masters_during': len(masters), 'old_workers_after': len(old),
+                          'old_workers_kb': sum(proc['rss_kb'] for proc in old)}
+            print('  %s %s -> %s: %.0f s, %d of %d live dropped, %d of %d opens failed, new binary served after %s s, '
+                  '%d old workers kept them (%d MB)' % (
+                      name, older[0], newest, seconds, kept['dropped'], kept['held'], runs[name]['failed_opens'],
+                      runs[name]['opens'], served.group(1) if served else '?', len(old),
+                      runs[name]['old_workers_kb'] // 1024), flush=True)
+            self.wait_one_master()
+        self.results['upgrades'] = runs
+
     def counts(self, keeper, opener):
         keeper.send('report')
         opener.send('report')
@@ -458,6 +536,12 @@ def table(results):
                          '%.0f s: %d dropped, %d of %d opens failed, %d old workers left (%d MB)'
                          % (deploy['seconds'], deploy['dropped'], deploy['failed_opens'], deploy['opens'],
                             deploy['old_workers_after'], deploy['old_workers_kb'] // 1024)))
+    for name, run in sorted(results.get('upgrades', {}).items()):
+        rows.append(('nginx update by %s, %d live' % (name, run['live']),
+                     '%s -> %s in %.0f s: %d dropped, %d of %d opens failed, new binary served after %s s, '
+                     '%d old workers (%d MB)' % (run['from'], run['to'], run['seconds'], run['dropped'], run['failed_opens'],
+                                                 run['opens'], run['new_binary_served_after_s'], run['old_workers_after'],
+                                                 run['old_workers_kb'] // 1024)))
     rerun = results.get('idempotent_rerun')
     if rerun:
         rows.append(('idempotent re-run of the site playbook', '%.1f s, %d changed' % (rerun['seconds'], rerun['changed'])))
@@ -492,7 +576,7 @@ def main():
     parser.add_argument('--keep', action='store_true', help='leave the containers running')
     parser.add_argument('--reuse', action='store_true', help='use the containers a --keep run left (converge only)')
     parser.add_argument('--changes', type=int, default=3, help='runs of websocket_proxy changing one site')
-    parser.add_argument('--phases', default='capacity,throughput,deploys,rerun,change,broken')
+    parser.add_argument('--phases', default='capacity,throughput,deploys,upgrades,rerun,change,broken')
     args = parser.parse_args()
 
     bench = Bench(args)
@@ -517,6 +601,9 @@ def main():
             generation += 1
             bench.site_playbook({'bench_generation': generation, 'websocket_proxy_reuseport': False}, 'websocket_proxies')
             generation = bench.deploys_under_load('reuseport_off_then_on', [False] * args.deploys + [True], generation)
+        if 'upgrades' in phases:
+            print('bench: nginx security updates under load', flush=True)
+            bench.upgrades_under_load(generation)
         if 'rerun' in phases:
             print('bench: idempotent re-run', flush=True)
             if 'deploys' not in phases:  # the deploys left this generation in place

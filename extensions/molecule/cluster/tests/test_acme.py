@@ -72,6 +72,8 @@ def test_the_site_serves_wss_with_its_certificate_from_the_acme_server(proxy):
     key = proxy.file(f"{TLS_DIR}/acme.key")
     assert (key.user, key.mode) == ("root", 0o600)
     assert proxy.file("/etc/websocket-nginx/acme").mode == 0o700
+    accounts = proxy.check_output("find /etc/websocket-nginx/acme/accounts -name private_key.json").split()
+    assert len(accounts) == 1 and proxy.file(accounts[0]).mode in (0o400, 0o600), accounts
     # Renewal runs on the host by itself.
     assert proxy.service("websocket-nginx-acme-renew.timer").is_enabled
     assert proxy.check_output("systemctl is-active websocket-nginx-acme-renew.timer") == "active"
