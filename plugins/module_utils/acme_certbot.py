@@ -33,8 +33,8 @@ plain script on the hosts, from the renewal timer's service:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
-import fcntl
 import json
 import os
 import pkgutil
@@ -44,7 +44,6 @@ import ssl
 import stat
 import subprocess
 import sys
-import time
 
 try:
     from ansible_collections.websocket.nginx.plugins.module_utils import nginx_reload
@@ -290,19 +289,11 @@ def served_certificate(address, server_name, timeout=CHECK_TIMEOUT):
 # Lineages
 # ---------------------------------------------------------------------------
 
-def _read(path):
-    try:
-        with open(path, 'rb') as handle:
-            return handle.read()
-    except FileNotFoundError:
-        return None
-
-
 def lineage(config_dir, name):
     """What certbot keeps for the lineage ``name``, or None: ``{'fullchain', 'privkey'}`` (bytes, None when missing)
     and from its renewal configuration ``server``, ``key_type``, ``authenticator``, ``names`` (its
     ``[[webroot_map]]``, sorted) and ``webroots`` (the webroots that map names to)."""
-    conf = _read(os.path.join(config_dir, 'renewal', name + '.conf'))
+    conf = nginx_reload.read_bytes(os.path.join(config_dir, 'renewal', name + '.conf'))
     if conf is None:
         return None
     found = {'server': None, 'key_type': None, 'authenticator': None, 'names': [], 'webroots': []}
@@ -326,8 +317,8 @@ def lineage(config_dir, name):
     found['names'].sort()
     found['webroots'] = sorted(set(found['webroots']))
     live = os.path.join(config_dir, 'live', name)
-    found['fullchain'] = _read(os.path.join(live, 'fullchain.pem'))
-    found['privkey'] = _read(os.path.join(live, 'privkey.pem'))
+    found['fullchain'] = nginx_reload.read_bytes(os.path.join(live, 'fullchain.pem'))
+    found['privkey'] = nginx_reload.read_bytes(os.path.join(live, 'privkey.pem'))
     return found
 
 
@@ -423,7 +414,7 @@ def _write(path, content, mode):
 
 def _saved(path):
     """``(bytes, mode)`` of ``path`` as it is now, ``(None, None)`` when it is missing."""
-    data = _read(path)
+    data = nginx_reload.read_bytes(path)
     return (data, None) if data is None else (data, stat.S_IMODE(os.stat(path).st_mode))
 
 
@@ -442,30 +433,14 @@ def _put_back(saved):
     return errors
 
 
-class _Lock(object):
-    """The configuration transactions' lock (an flock): one change of nginx at a time on the host."""
-
-    def __init__(self, path, timeout=LOCK_TIMEOUT):
-        self.path = path
-        self.timeout = timeout
-        self.fd = None
-
-    def __enter__(self):
-        os.makedirs(os.path.dirname(self.path), mode=0o700, exist_ok=True)
-        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        deadline = time.monotonic() + self.timeout
-        while True:
-            try:
-                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return self
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    os.close(self.fd)
-                    raise AcmeError('another change of nginx on this host held %s for %.0f s' % (self.path, self.timeout))
-                time.sleep(0.1)
-
-    def __exit__(self, *exc):
-        os.close(self.fd)
+@contextlib.contextmanager
+def _lock(state_dir):
+    """The change transactions' lock (config_transaction.StateLock's file): one change of nginx at a time."""
+    try:
+        with nginx_reload.HostLock(os.path.join(state_dir, LOCK), LOCK_TIMEOUT):
+            yield
+    except nginx_reload.LockTimeout as exc:
+        raise AcmeError('another change of nginx on this host held %s for %.0f s' % (exc.path, exc.timeout))
 
 
 def nginx_test(settings, run):
@@ -571,7 +546,7 @@ def _certbot(command, site, run):
 
 def ensure_site(settings, site, check_mode=False, renew=False, force=False, run=_run):
     """Issue or renew, then deploy, the certificate of one site; returns its result (``failed`` set on failure)."""
-    before = _read(site['certificate'])
+    before = nginx_reload.read_bytes(site['certificate'])
     if before is not None and site['pending']:
         # Its certificate is on the host after all: the role rendered its TLS server after writing it, and these
         # settings (the renewal service's file) are older than that.
@@ -615,12 +590,12 @@ def ensure_site(settings, site, check_mode=False, renew=False, force=False, run=
         info = _info(found['fullchain'])
         done.append('renewed' if result['renewed'] else 'not due for renewal (it expires %s)' % (
             _iso(info['not_after']) if info else 'at an unknown time'))
-    if found['fullchain'] != before or found['privkey'] != _read(site['certificate_key']):
+    if found['fullchain'] != before or found['privkey'] != nginx_reload.read_bytes(site['certificate_key']):
         if check_mode:
             return _check_mode_result(result, 'would deploy its certificate from %s' % os.path.join(
                 settings['config_dir'], 'live', site['name']), deployed=True, found=found)
         try:
-            with _Lock(os.path.join(settings['state_dir'], LOCK)):
+            with _lock(settings['state_dir']):
                 done.append(deploy(settings, site, found['fullchain'], found['privkey'], run))
         except AcmeError as exc:
             return _failed(result, '; '.join(done + [exc.msg]), issued=result['issued'], renewed=result['renewed'])
@@ -691,7 +666,7 @@ def own_sources():
     for name in SCRIPT_FILES:
         data = pkgutil.get_data(package, name)  # from the module's payload (a zip file)
         if data is None:  # the collection's directory on sys.path (a namespace package): the file beside this one
-            data = _read(os.path.join(os.path.dirname(os.path.abspath(__file__)), name))
+            data = nginx_reload.read_bytes(os.path.join(os.path.dirname(os.path.abspath(__file__)), name))
         if data is None:
             raise OSError('cannot read %s beside %s' % (name, __file__))
         sources[name] = data

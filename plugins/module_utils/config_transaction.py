@@ -32,7 +32,6 @@ Only the Python standard library and ansible's module_utils: this runs on the ma
 from __future__ import annotations
 
 import base64
-import fcntl
 import grp
 import json
 import os
@@ -45,7 +44,8 @@ import time
 
 from ansible.module_utils.common.text.converters import to_bytes, to_text
 
-from ansible_collections.websocket.nginx.plugins.module_utils.nginx_reload import ReloadError, reload_and_wait
+from ansible_collections.websocket.nginx.plugins.module_utils.nginx_reload import (
+    HostLock, LockTimeout, ReloadError, reload_and_wait)
 from ansible_collections.websocket.nginx.plugins.module_utils.websocket_client import (
     check_all,
     make_ssl_context,
@@ -377,32 +377,18 @@ def _os_error(exc):
     return exc.strerror or str(exc)
 
 
-class StateLock(object):
+class StateLock(HostLock):
     """One transaction at a time on a host: an flock on the state directory's lock file."""
 
     def __init__(self, state_dir, timeout=LOCK_TIMEOUT):
-        self.path = os.path.join(state_dir, LOCK)
-        self.state_dir = state_dir
-        self.timeout = timeout
-        self.fd = None
+        super(StateLock, self).__init__(os.path.join(state_dir, LOCK), timeout)
 
     def __enter__(self):
-        os.makedirs(self.state_dir, mode=0o700, exist_ok=True)
-        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        deadline = time.monotonic() + self.timeout
-        while True:
-            try:
-                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return self
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    os.close(self.fd)
-                    raise TransactionError('another change transaction on this host held %s for %.0f s' % (self.path, self.timeout),
-                                           dict(changed=False))
-                time.sleep(0.1)
-
-    def __exit__(self, *exc):
-        os.close(self.fd)
+        try:
+            return super(StateLock, self).__enter__()
+        except LockTimeout:
+            raise TransactionError('another change transaction on this host held %s for %.0f s' % (self.path, self.timeout),
+                                   dict(changed=False))
 
 
 # ---------------------------------------------------------------------------

@@ -10,6 +10,7 @@ in modules and, beside nginx_upgrade.py, as a plain script of the apt hook that 
 
 from __future__ import annotations
 
+import fcntl
 import math
 import os
 import re
@@ -47,6 +48,52 @@ class ReloadError(Exception):
         super(ReloadError, self).__init__(msg)
         self.msg = msg
         self.details = details
+
+
+class LockTimeout(Exception):
+    """HostLock waited ``timeout`` seconds in vain for the lock file ``path``."""
+
+    def __init__(self, path, timeout):
+        super(LockTimeout, self).__init__(path, timeout)
+        self.path = path
+        self.timeout = timeout
+
+
+class HostLock(object):
+    """One change of nginx at a time on a host: an exclusive flock on ``path`` (created 0600, its directory 0700),
+    waited for up to ``timeout`` seconds (then LockTimeout). The change transactions and the ACME deploys take the
+    same file."""
+
+    def __init__(self, path, timeout):
+        self.path = path
+        self.timeout = timeout
+        self.fd = None
+
+    def __enter__(self):
+        os.makedirs(os.path.dirname(self.path), mode=0o700, exist_ok=True)
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return self
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    os.close(self.fd)
+                    raise LockTimeout(self.path, self.timeout)
+                time.sleep(0.1)
+
+    def __exit__(self, *exc):
+        os.close(self.fd)
+
+
+def read_bytes(path):
+    """The content of the file ``path``, or None when there is none."""
+    try:
+        with open(path, 'rb') as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None
 
 
 # ---------------------------------------------------------------------------

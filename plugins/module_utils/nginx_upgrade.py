@@ -317,16 +317,8 @@ def hook_files(sources, root=''):
     return files
 
 
-def _read(path):
-    try:
-        with open(path, 'rb') as handle:
-            return handle.read()
-    except FileNotFoundError:
-        return None
-
-
 def _is_ours(path):
-    data = _read(path)
+    data = nginx_reload.read_bytes(path)
     return data is not None and MARKER.encode('utf-8') in data
 
 
@@ -336,7 +328,7 @@ def hooks_state(sources, root=''):
     policy = root + POLICY_RC_D
     files = hook_files(sources, root)
     for path, (content, mode) in sorted(files.items()):
-        data = _read(path)
+        data = nginx_reload.read_bytes(path)
         if data is None:
             changes.append('create %s' % path)
         elif path == policy and not _is_ours(path):
@@ -374,7 +366,7 @@ def install_hooks(sources, check_mode=False, root=''):
         os.rename(policy, previous)
     # The scripts first, the policy that denies Debian's restart last: never a denial without the hook.
     for path, (content, mode) in sorted(hook_files(sources, root).items(), key=lambda item: item[0] == policy):
-        if _read(path) != content or stat.S_IMODE(os.stat(path).st_mode) != mode:
+        if nginx_reload.read_bytes(path) != content or stat.S_IMODE(os.stat(path).st_mode) != mode:
             _write(path, content, mode)
     return changes
 

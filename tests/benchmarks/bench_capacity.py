@@ -243,8 +243,8 @@ class Bench(object):
         runs['seconds'] = args.pingpong_seconds
         self.results['throughput'] = runs
 
-    def deploys_under_load(self, name, reuseports, generation):
-        """Deploys in a row (reuseport on or off in each) while WebSockets echo and new ones open."""
+    def start_load(self):
+        """``--live`` WebSockets echoing every second, then new ones opening at ``--open-rate``: (keeper, opener)."""
         args = self.args
         keeper = self.client('keep', [self.proxy_url], count=args.live, interval=1)
         opened = keeper.event('opened', self.remaining())
@@ -252,6 +252,21 @@ class Bench(object):
             raise BenchError('could not open the %d live WebSockets: %s' % (args.live, opened))
         opener = self.client('open', [self.proxy_url], rate=args.open_rate)
         time.sleep(3)
+        return keeper, opener
+
+    def stop_load(self, keeper, opener):
+        """Stop both; their final counts: (opens, kept)."""
+        opener.send('stop')
+        keeper.send('stop')
+        opens = opener.event('opens', self.remaining())
+        kept = keeper.event('kept', self.remaining())
+        opener.wait(self.remaining())
+        keeper.wait(self.remaining())
+        return opens, kept
+
+    def deploys_under_load(self, name, reuseports, generation):
+        """Deploys in a row (reuseport on or off in each) while WebSockets echo and new ones open."""
+        keeper, opener = self.start_load()
         deploys = []
         before = self.counts(keeper, opener)
         for reuseport in reuseports:
@@ -271,12 +286,7 @@ class Bench(object):
             print('  deploy (reuseport %s): %.0f s, %d dropped, %d of %d opens failed, %d old workers still serving'
                   % ('on' if reuseport else 'off', seconds, deploys[-1]['dropped'], deploys[-1]['failed_opens'],
                      deploys[-1]['opens'], len(old)), flush=True)
-        opener.send('stop')
-        keeper.send('stop')
-        opens = opener.event('opens', self.remaining())
-        kept = keeper.event('kept', self.remaining())
-        opener.wait(self.remaining())
-        keeper.wait(self.remaining())
+        opens, kept = self.stop_load(keeper, opener)
         self.results.setdefault('deploys', {})[name] = {
             'live': kept['held'], 'dropped': kept['dropped'], 'drop_errors': kept['errors'],
             'opens': opens['attempts'], 'failed_opens': opens['failed'], 'open_errors': opens['errors'],
@@ -305,7 +315,6 @@ class Bench(object):
 
     def upgrades_under_load(self, generation):
         """The nginx security update under load, by apt outside the role and by the role (see the docstring)."""
-        args = self.args
         versions = self.docker_exec(PROXY, 'sh', '-c', "apt-cache madison nginx | awk '{print $3}'").split()
         newest = self.nginx_version()
         older = [version for version in versions if version != newest]
@@ -314,12 +323,7 @@ class Bench(object):
         runs = {}
         for name in ('apt-get', 'role'):
             self.downgrade(older[0])
-            keeper = self.client('keep', [self.proxy_url], count=args.live, interval=1)
-            opened = keeper.event('opened', self.remaining())
-            if opened['ok'] != args.live:
-                raise BenchError('could not open the %d live WebSockets: %s' % (args.live, opened))
-            opener = self.client('open', [self.proxy_url], rate=args.open_rate)
-            time.sleep(3)
+            keeper, opener = self.start_load()
             before = self.counts(keeper, opener)
             started = time.monotonic()
             if name == 'apt-get':
@@ -336,12 +340,7 @@ class Bench(object):
             after = self.counts(keeper, opener)
             old = [proc for proc in self.nginx_processes() if 'shutting down' in proc['role']]
             masters = [proc for proc in self.nginx_processes() if proc['role'].startswith('master')]
-            opener.send('stop')
-            keeper.send('stop')
-            opener.event('opens', self.remaining())
-            kept = keeper.event('kept', self.remaining())
-            opener.wait(self.remaining())
-            keeper.wait(self.remaining())
+            _opens, kept = self.stop_load(keeper, opener)
             if self.nginx_version() != newest:
                 raise BenchError('%s: nginx %s is installed, not %s' % (name, self.nginx_version(), newest))
             runs[name] = {'from': older[0], 'to': newest, 'seconds': round(seconds, 1), 'live': kept['held'],

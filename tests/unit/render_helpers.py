@@ -235,18 +235,26 @@ class RunningNginx(object):
 
     def get(self, path, host='localhost', port=None, timeout=5.0):
         """Send ``GET path`` exactly as given (to ``port``, else the first one); return ``(status, body bytes)``."""
-        request = ('GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n' % (path, host)).encode('latin-1')
-        chunks = []
-        with socket.create_connection(('127.0.0.1', port or self.port), timeout=timeout) as sock:
-            sock.sendall(request)
-            deadline = time.monotonic() + timeout
-            while time.monotonic() < deadline:
-                data = sock.recv(65536)
-                if not data:
-                    break
-                chunks.append(data)
-        response = b''.join(chunks)
-        head, _separator, body = response.partition(b'\r\n\r\n')
-        status_line = head.split(b'\r\n', 1)[0].split()
-        status = int(status_line[1]) if len(status_line) > 1 and status_line[1].isdigit() else None
+        status, _headers, body = request(port or self.port, path, host, timeout)
         return status, body
+
+
+def request(port, path, host='localhost', timeout=5.0):
+    """``GET path`` exactly as given to 127.0.0.1:``port``; ``(status or None, headers (lower-case names), body)``."""
+    message = ('GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n' % (path, host)).encode('latin-1')
+    chunks = []
+    with socket.create_connection(('127.0.0.1', port), timeout=timeout) as sock:
+        sock.sendall(message)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            data = sock.recv(65536)
+            if not data:
+                break
+            chunks.append(data)
+    head, _separator, body = b''.join(chunks).partition(b'\r\n\r\n')
+    lines = head.decode('latin-1').split('\r\n')
+    status_line = lines[0].split()
+    status = int(status_line[1]) if len(status_line) > 1 and status_line[1].isdigit() else None
+    headers = dict((name.strip().lower(), value.strip()) for name, _colon, value in
+                   (line.partition(':') for line in lines[1:]))
+    return status, headers, body

@@ -16,8 +16,6 @@ is still redirected to https, and nothing else of the webroot or around it is se
 from __future__ import annotations
 
 import os
-import socket
-import time
 
 import pytest
 
@@ -33,23 +31,9 @@ SECRET_IN_WEBROOT = b'SECRET-in-the-webroot'        # <webroot>/secret.txt
 SECRET_ABOVE = b'SECRET-above-the-webroot'          # <tmp>/secret.txt
 
 
-def request(port, path, host='chat.example.com', timeout=5.0):
-    """``GET path`` as given; ``(status, headers (lower-case names), body)``."""
-    message = ('GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n' % (path, host)).encode('latin-1')
-    chunks = []
-    with socket.create_connection(('127.0.0.1', port), timeout=timeout) as sock:
-        sock.sendall(message)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            data = sock.recv(65536)
-            if not data:
-                break
-            chunks.append(data)
-    head, _separator, body = b''.join(chunks).partition(b'\r\n\r\n')
-    lines = head.decode('latin-1').split('\r\n')
-    headers = dict((name.strip().lower(), value.strip()) for name, _colon, value in
-                   (line.partition(':') for line in lines[1:]))
-    return int(lines[0].split()[1]), headers, body
+def request(port, path):
+    """``GET path`` as given, for the site's name; ``(status, headers (lower-case names), body)``."""
+    return rh.request(port, path, host='chat.example.com')
 
 
 @pytest.fixture(scope='module')
