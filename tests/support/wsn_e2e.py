@@ -17,6 +17,7 @@ import urllib.request
 from pathlib import Path
 
 import docker
+from websockets.exceptions import WebSocketException
 from websockets.sync.client import connect as _ws_connect
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -147,15 +148,30 @@ def echo_stopped(*containers: str, timeout: float = 20):
 
 
 class EchoingWebSockets:
-    """WebSockets through nginx that each echo once a second in a thread, counting the ones that fail."""
+    """WebSockets through nginx that each echo once a second in a thread, counting the ones that fail.
+
+    An open that fails is tried again (up to OPEN_ATTEMPTS times) and counted in ``failed_opens``: what the
+    tests measure is whether open WebSockets are dropped."""
+
+    OPEN_ATTEMPTS = 3
 
     def __init__(self, url, count, **connect_kwargs):
-        self.sockets = [ws_connect(url, **connect_kwargs) for _index in range(count)]
+        self.failed_opens = []
+        self.sockets = [self._open(url, connect_kwargs) for _index in range(count)]
         self.rounds = 0
         self.dropped = set()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._echo, daemon=True)
         self._thread.start()
+
+    def _open(self, url, connect_kwargs):
+        for attempt in range(self.OPEN_ATTEMPTS):
+            try:
+                return ws_connect(url, **connect_kwargs)
+            except (OSError, WebSocketException) as exc:
+                self.failed_opens.append(repr(exc))
+                if attempt == self.OPEN_ATTEMPTS - 1:
+                    raise
 
     def _echo(self):
         while not self._stop.is_set():

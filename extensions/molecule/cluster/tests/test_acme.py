@@ -107,8 +107,10 @@ def test_a_forced_renewal_under_live_wss_websockets_drops_none(proxy):
     assert dropped == 0, f"{dropped} of {WEBSOCKETS} wss:// WebSockets dropped"
     # A reload, not a restart.
     assert proxy.file("/run/nginx.pid").content_string.strip() == master
+    # Opens that failed before the renewal were tried again (seen under heavy load: a TLS handshake that never
+    # reached nginx, which timed the connection out after 60 s); they are not dropped WebSockets.
     print(f"forced renewal: serial {before} -> {after} in {took:.1f} s, 0 of {WEBSOCKETS} wss:// WebSockets dropped "
-          f"in {live.rounds} rounds")
+          f"in {live.rounds} rounds; opens tried again: {live.failed_opens}")
 
 
 def test_a_renewal_the_acme_server_refuses_leaves_the_certificate_serving(proxy, pebble):
