@@ -37,11 +37,9 @@ import contextlib
 import datetime
 import json
 import os
-import pkgutil
 import re
 import socket
 import ssl
-import stat
 import subprocess
 import sys
 
@@ -100,19 +98,6 @@ class AcmeError(Exception):
 
 def _text(value):
     return nginx_reload.to_text(value, errors='surrogate_or_replace')
-
-
-def _run(command, timeout, env=None):
-    """``(exit status, output)`` of ``command`` (no shell, standard error with the output). This file also runs as a
-    plain script on the host, without ansible, so it cannot use AnsibleModule.run_command; raises OSError or
-    subprocess.SubprocessError."""
-    done = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,  # pylint: disable=ansible-bad-function
-                          stderr=subprocess.STDOUT, timeout=timeout, env=env, cwd='/', check=False)
-    return done.returncode, _text(done.stdout).strip()
-
-
-def _plural(count, word):
-    return '%d %s%s' % (count, word, '' if count == 1 else 's')
 
 
 # ---------------------------------------------------------------------------
@@ -391,33 +376,6 @@ def certbot_words(output, settings=None):
 # Deploying: files, nginx -t, reload, the check through nginx
 # ---------------------------------------------------------------------------
 
-def _write(path, content, mode):
-    """Write ``path`` atomically: a temporary file in its directory (0700, made when missing), fsync, rename."""
-    directory = os.path.dirname(path)
-    if not os.path.isdir(directory):
-        os.makedirs(directory, mode=0o700)
-    temporary = '%s/.%s.websocket-nginx.tmp' % (directory, os.path.basename(path))
-    if os.path.lexists(temporary):
-        os.unlink(temporary)
-    with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), 'wb') as handle:
-        handle.write(content)
-        handle.flush()
-        os.fchmod(handle.fileno(), mode)
-        os.fsync(handle.fileno())
-    os.rename(temporary, path)
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _saved(path):
-    """``(bytes, mode)`` of ``path`` as it is now, ``(None, None)`` when it is missing."""
-    data = nginx_reload.read_bytes(path)
-    return (data, None) if data is None else (data, stat.S_IMODE(os.stat(path).st_mode))
-
-
 def _put_back(saved):
     """Put every ``{path: (bytes, mode)}`` back (remove those that were missing); returns the errors."""
     errors = []
@@ -427,7 +385,7 @@ def _put_back(saved):
                 if os.path.lexists(path):
                     os.unlink(path)
             else:
-                _write(path, data, mode)
+                nginx_reload.write_file(path, data, mode)
         except OSError as exc:
             errors.append('cannot put %s back: %s' % (path, exc.strerror or exc))
     return errors
@@ -473,15 +431,15 @@ def _check(site, der):
     return 'nginx serves another certificate at %s for %s (serial %s)' % (site['check_address'], site['server_name'], serial)
 
 
-def deploy(settings, site, fullchain, privkey, run=_run):
+def deploy(settings, site, fullchain, privkey, run=nginx_reload.run_command):
     """Put the lineage's ``fullchain`` and ``privkey`` in the site's files, then (a live site) make nginx serve them.
 
     Returns a sentence on what was done; raises AcmeError after putting the previous files back.
     """
-    saved = {site['certificate_key']: _saved(site['certificate_key']), site['certificate']: _saved(site['certificate'])}
+    saved = {site['certificate_key']: nginx_reload.file_state(site['certificate_key']), site['certificate']: nginx_reload.file_state(site['certificate'])}
     try:
-        _write(site['certificate_key'], privkey, 0o600)
-        _write(site['certificate'], fullchain, 0o644)
+        nginx_reload.write_file(site['certificate_key'], privkey, 0o600)
+        nginx_reload.write_file(site['certificate'], fullchain, 0o644)
     except OSError as exc:
         errors = _put_back(saved)
         raise AcmeError('cannot write the certificate of site %s: %s%s' % (
@@ -544,7 +502,7 @@ def _certbot(command, site, run):
         return None, 'cannot run %s: %s' % (command[0], exc)
 
 
-def ensure_site(settings, site, check_mode=False, renew=False, force=False, run=_run):
+def ensure_site(settings, site, check_mode=False, renew=False, force=False, run=nginx_reload.run_command):
     """Issue or renew, then deploy, the certificate of one site; returns its result (``failed`` set on failure)."""
     before = nginx_reload.read_bytes(site['certificate'])
     if before is not None and site['pending']:
@@ -624,7 +582,7 @@ def _failed(result, msg, **values):
     return result
 
 
-def ensure(settings, check_mode=False, renew=False, force=False, run=_run):
+def ensure(settings, check_mode=False, renew=False, force=False, run=nginx_reload.run_command):
     """Every site's certificate issued (or renewed, with ``renew``; always, with ``force``) and deployed.
 
     Returns ``{'changed', 'failed', 'msg', 'now_issued', 'sites'}``: ``sites`` the result of each site,
@@ -647,7 +605,7 @@ def ensure(settings, check_mode=False, renew=False, force=False, run=_run):
     else:
         msg = '; '.join('site %s: %s' % (result['name'], result['msg']) for result in sites)
     if failed:
-        msg = '%s of %s failed: %s' % (_plural(len(failed), 'site'), len(sites), msg)
+        msg = '%s of %s failed: %s' % (nginx_reload.plural(len(failed), 'site'), len(sites), msg)
     return {'changed': changed, 'failed': bool(failed), 'msg': msg, 'now_issued': now_issued, 'sites': sites}
 
 
@@ -661,16 +619,7 @@ def _has_files(site):
 
 def own_sources():
     """``{file name: bytes}`` of this file and nginx_reload.py as the module running now carries them."""
-    package = __name__.rsplit('.', 1)[0]
-    sources = {}
-    for name in SCRIPT_FILES:
-        data = pkgutil.get_data(package, name)  # from the module's payload (a zip file)
-        if data is None:  # the collection's directory on sys.path (a namespace package): the file beside this one
-            data = nginx_reload.read_bytes(os.path.join(os.path.dirname(os.path.abspath(__file__)), name))
-        if data is None:
-            raise OSError('cannot read %s beside %s' % (name, __file__))
-        sources[name] = data
-    return sources
+    return nginx_reload.sources(__name__, __file__, SCRIPT_FILES)
 
 
 def settings_json(settings, now_issued=()):
@@ -688,13 +637,13 @@ def install(directory, settings, sources, now_issued=(), check_mode=False):
     files[os.path.join(directory, 'settings.json')] = (settings_json(settings, now_issued), 0o600)
     changes = []
     for path, (content, mode) in sorted(files.items()):
-        data, current = _saved(path)
+        data, current = nginx_reload.file_state(path)
         if data != content or current != mode:
             changes.append('%s %s' % ('create' if data is None else 'update', path))
             if not check_mode:
                 if not os.path.isdir(directory):
                     os.makedirs(directory, mode=0o755)
-                _write(path, content, mode)
+                nginx_reload.write_file(path, content, mode)
     return changes
 
 

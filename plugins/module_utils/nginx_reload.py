@@ -5,7 +5,9 @@
 """Reload nginx and wait until it serves the new configuration (shared by nginx_reload and nginx_transaction).
 
 Only the Python standard library (and ansible's text converters when there): this runs on the managed host,
-in modules and, beside nginx_upgrade.py, as a plain script of the apt hook that nginx role installs.
+in modules and beside the plain scripts that run there without ansible (nginx_upgrade.py, the apt hook of the
+nginx role; acme_certbot.py, the renewal service of the websocket_proxy role), which also share its host
+helpers: the lock of nginx changes, command runs, atomic file writes and their own sources.
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ from __future__ import annotations
 import fcntl
 import math
 import os
+import pkgutil
 import re
 import shutil
 import signal
 import stat
+import subprocess
 import threading
 import time
 
@@ -94,6 +98,60 @@ def read_bytes(path):
             return handle.read()
     except FileNotFoundError:
         return None
+
+
+def file_state(path):
+    """``(bytes, mode)`` of the file ``path`` as it is now, ``(None, None)`` when it is missing."""
+    data = read_bytes(path)
+    return (data, None) if data is None else (data, stat.S_IMODE(os.stat(path).st_mode))
+
+
+def write_file(path, content, mode, directory_mode=0o700):
+    """Write ``path`` atomically: a temporary file in its directory (made with ``directory_mode`` when missing),
+    created 0600 and given ``mode`` before the rename (a private key is never readable by others), fsync, rename,
+    fsync of the directory."""
+    directory = os.path.dirname(path)
+    if not os.path.isdir(directory):
+        os.makedirs(directory, mode=directory_mode)
+    temporary = '%s/.%s.websocket-nginx.tmp' % (directory, os.path.basename(path))
+    if os.path.lexists(temporary):
+        os.unlink(temporary)
+    with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), 'wb') as handle:
+        handle.write(content)
+        handle.flush()
+        os.fchmod(handle.fileno(), mode)
+        os.fsync(handle.fileno())
+    os.rename(temporary, path)
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def run_command(command, timeout, env=None):
+    """``(exit status, output)`` of ``command`` (no shell, from /, standard error with the output). The plain
+    scripts run without ansible, so they cannot use AnsibleModule.run_command; raises OSError or
+    subprocess.SubprocessError."""
+    done = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,  # pylint: disable=ansible-bad-function
+                          stderr=subprocess.STDOUT, timeout=timeout, env=env, cwd='/', check=False)
+    return done.returncode, to_text(done.stdout, errors='surrogate_or_replace').strip()
+
+
+def sources(module_name, module_file, names):
+    """``{file name: bytes}`` of the module_utils files ``names`` as the running module carries them, for a plain
+    script's copy on the host: from the module's payload (a zip file), or, when the collection is a directory on
+    sys.path (a namespace package), from beside ``module_file``. Raises OSError when one cannot be read."""
+    package = module_name.rsplit('.', 1)[0]
+    found = {}
+    for name in names:
+        data = pkgutil.get_data(package, name)
+        if data is None:
+            data = read_bytes(os.path.join(os.path.dirname(os.path.abspath(module_file)), name))
+        if data is None:
+            raise OSError('cannot read %s beside %s' % (name, module_file))
+        found[name] = data
+    return found
 
 
 # ---------------------------------------------------------------------------
@@ -257,11 +315,11 @@ def validate(pid_file, timeout, service):
         raise ReloadError("service must be a systemd unit name (letters, digits and ':_.@-', not starting with '-'), got '%s'" % (service,))
 
 
-def _sleep_until(deadline, interval):
+def sleep_until(deadline, interval):
     time.sleep(max(0.0, min(interval, deadline - time.monotonic())))
 
 
-def _plural(count, word):
+def plural(count, word):
     return '%d %s%s' % (count, word, '' if count == 1 else 's')
 
 
@@ -287,7 +345,7 @@ def wait_for_workers(master, deadline, interval):
         if time.monotonic() >= deadline:
             raise ReloadError('the nginx master process %d has no worker process titled "%s"' % (master, WORKER_TITLE),
                               master_pid=master)
-        _sleep_until(deadline, interval)
+        sleep_until(deadline, interval)
 
 
 def reload_and_wait(pid_file='/run/nginx.pid', timeout=30.0, service='nginx', check_mode=False, run_command=None,
@@ -332,7 +390,7 @@ def reload_and_wait(pid_file='/run/nginx.pid', timeout=30.0, service='nginx', ch
         if not is_alive(master):
             lines = error_log_tail(log_path, log_offset)
             msg = 'the nginx master process %d exited during the reload; nginx is not running' % master
-            raise ReloadError(_with_log(msg, log_path, lines), error_log_lines=lines, **details)
+            raise ReloadError(with_log(msg, log_path, lines), error_log_lines=lines, **details)
         accepting = still_accepting(old)
         new = workers(master)
         new_pids = sorted(pid for pid, start in new.items() if old.get(pid) != start)
@@ -340,9 +398,9 @@ def reload_and_wait(pid_file='/run/nginx.pid', timeout=30.0, service='nginx', ch
             seconds = round(time.monotonic() - sent, 3)
             down = shutting_down(old)
             msg = 'nginx reloaded (master process %d): %s the new configuration after %.3f s' % (
-                master, _plural(len(new_pids), 'new worker') + (' serves' if len(new_pids) == 1 else ' serve'), seconds)
+                master, plural(len(new_pids), 'new worker') + (' serves' if len(new_pids) == 1 else ' serve'), seconds)
             if down:
-                msg += ', %s shutting down' % (_plural(len(down), 'old worker') + (' is' if len(down) == 1 else ' are'))
+                msg += ', %s shutting down' % (plural(len(down), 'old worker') + (' is' if len(down) == 1 else ' are'))
             return _result(master_pid=master, old_workers=sorted(old), new_workers=new_pids, shutting_down=down,
                            seconds=seconds, error_log=log_path, msg=msg)
         lines = error_log_tail(log_path, log_offset)
@@ -353,11 +411,11 @@ def reload_and_wait(pid_file='/run/nginx.pid', timeout=30.0, service='nginx', ch
             msg = ('nginx did not take the new configuration after SIGHUP to its master process %d: it logged [emerg] '
                    'and %.1f s later the previous worker processes (%s) still accept connections, so nginx keeps serving '
                    'the previous configuration' % (master, time.monotonic() - last_emerg, _pids(accepting)))
-            raise ReloadError(_with_log(msg, log_path, lines), still_accepting=accepting, new_workers=new_pids,
+            raise ReloadError(with_log(msg, log_path, lines), still_accepting=accepting, new_workers=new_pids,
                               error_log_lines=lines, **details)
         if time.monotonic() >= deadline:
             break
-        _sleep_until(deadline, poll_interval)
+        sleep_until(deadline, poll_interval)
 
     lines = error_log_tail(log_path, log_offset)
     if accepting:
@@ -368,7 +426,7 @@ def reload_and_wait(pid_file='/run/nginx.pid', timeout=30.0, service='nginx', ch
     msg = ('nginx did not take the new configuration within %s after SIGHUP to its master process %d: %s. '
            "Look at nginx's error log for the reason, for example a listen address already in use"
            % (_seconds(timeout), master, state))
-    raise ReloadError(_with_log(msg, log_path, lines), still_accepting=accepting, new_workers=new_pids,
+    raise ReloadError(with_log(msg, log_path, lines), still_accepting=accepting, new_workers=new_pids,
                       error_log_lines=lines, **details)
 
 
@@ -378,7 +436,7 @@ def _seconds(value):
     return '%s seconds' % value
 
 
-def _with_log(msg, path, lines):
+def with_log(msg, path, lines):
     if path is None:
         return msg + ' (its error log is not a file this module can find).'
     if not lines:
@@ -439,9 +497,9 @@ def start_and_wait(pid_file, timeout, service, why, run_command, poll_interval=P
                 log_path = error_log_position(master)[0]
                 return _result(started=True, master_pid=master, new_workers=sorted(found), seconds=seconds, error_log=log_path,
                                msg='nginx was not running (%s); started %s (master process %d) with %s in %.3f s' % (
-                                   why, service, master, _plural(len(found), 'worker'), seconds))
+                                   why, service, master, plural(len(found), 'worker'), seconds))
         if time.monotonic() >= deadline:
             raise ReloadError('`%s` succeeded, but within %s the pid file %s did not name a running nginx master '
                               'process with a worker process' % (command, _seconds(timeout), pid_file),
                               started=True, master_pid=master)
-        _sleep_until(deadline, poll_interval)
+        sleep_until(deadline, poll_interval)

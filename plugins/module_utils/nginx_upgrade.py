@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import pkgutil
 import signal
 import stat
 import subprocess
@@ -105,28 +104,16 @@ DPkg::Post-Invoke { "test ! -f /usr/local/lib/websocket-nginx/nginx_upgrade.py |
 '''
 
 
-def _plural(count, word):
-    return '%d %s%s' % (count, word, '' if count == 1 else 's')
-
-
 def file_id(path):
     """``(st_dev, st_ino)`` of the file ``path`` (following links: /proc/PID/exe is the running binary)."""
     info = os.stat(path)
     return info.st_dev, info.st_ino
 
 
-def _run(command, timeout):
-    """``(exit status, output)`` of ``command`` (no shell). This file also runs as a plain script on the host,
-    without ansible, so it cannot use AnsibleModule.run_command; raises OSError or subprocess.SubprocessError."""
-    done = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,  # pylint: disable=ansible-bad-function
-                          stderr=subprocess.STDOUT, timeout=timeout, check=False)
-    return done.returncode, nginx_reload.to_text(done.stdout).strip()
-
-
 def binary_version(path, timeout=10.0):
     """``nginx/1.22.1`` from ``path -v`` (a deleted binary still runs through /proc/PID/exe), or None."""
     try:
-        text = _run([path, '-v'], timeout)[1]
+        text = nginx_reload.run_command([path, '-v'], timeout)[1]
     except (OSError, subprocess.SubprocessError):
         return None
     marker = 'nginx version: '
@@ -154,7 +141,7 @@ def running_binary(pid_file=DEFAULT_PID_FILE, binary=DEFAULT_BINARY):
     return {'master_pid': master, 'current': running == installed, 'why': None}
 
 
-def _result(**values):
+def empty_result(**values):
     result = dict(changed=False, master_pid=None, old_master_pid=None, version=None, version_before=None, seconds=None,
                   old_workers=[], new_workers=[], error_log=None, msg='')
     result.update(values)
@@ -187,7 +174,7 @@ def wait_for_previous(master, seconds, poll_interval=1.0):
         previous = previous_master(master)
         if previous is None or time.monotonic() >= deadline:
             return previous
-        nginx_reload._sleep_until(deadline, poll_interval)  # pylint: disable=protected-access
+        nginx_reload.sleep_until(deadline, poll_interval)
 
 
 def upgrade(pid_file=DEFAULT_PID_FILE, binary=DEFAULT_BINARY, timeout=DEFAULT_TIMEOUT, check_mode=False,
@@ -204,14 +191,14 @@ def upgrade(pid_file=DEFAULT_PID_FILE, binary=DEFAULT_BINARY, timeout=DEFAULT_TI
     state = running_binary(pid_file, binary)
     master = state['master_pid']
     if master is None:
-        return _result(msg='nginx is not running (%s): its next start runs the installed binary' % state['why'])
+        return empty_result(msg='nginx is not running (%s): its next start runs the installed binary' % state['why'])
     if state['current'] is None:
         raise ReloadError('nginx (master process %d) cannot be moved to the installed binary: %s' % (master, state['why']),
                           master_pid=master)
     version = binary_version(binary)
     if state['current']:
-        return _result(master_pid=master, version=version,
-                       msg='nginx (master process %d) runs the installed binary %s (%s)' % (master, binary, version))
+        return empty_result(master_pid=master, version=version,
+                            msg='nginx (master process %d) runs the installed binary %s (%s)' % (master, binary, version))
     version_before = binary_version('/proc/%d/exe' % master)
     previous = None if check_mode else wait_for_previous(master, wait_previous)
     if previous is not None:
@@ -226,8 +213,8 @@ def upgrade(pid_file=DEFAULT_PID_FILE, binary=DEFAULT_BINARY, timeout=DEFAULT_TI
     details = dict(master_pid=master, old_master_pid=master, version=version, version_before=version_before,
                    old_workers=old_workers, error_log=log_path)
     if check_mode:
-        return _result(changed=True, msg='nginx (master process %d, %s) would be moved on the fly to the installed binary '
-                                         '%s (%s)' % (master, version_before, binary, version), **details)
+        return empty_result(changed=True, msg='nginx (master process %d, %s) would be moved on the fly to the installed '
+                                              'binary %s (%s)' % (master, version_before, binary, version), **details)
     installed = file_id(binary)
     sent = time.monotonic()
     deadline = sent + timeout
@@ -243,7 +230,7 @@ def upgrade(pid_file=DEFAULT_PID_FILE, binary=DEFAULT_BINARY, timeout=DEFAULT_TI
     while True:
         if not nginx_reload.is_alive(master):
             lines = nginx_reload.error_log_tail(log_path, log_offset)
-            raise ReloadError(nginx_reload._with_log(  # pylint: disable=protected-access
+            raise ReloadError(nginx_reload.with_log(
                 'the nginx master process %d exited during the upgrade' % master, log_path, lines),
                 error_log_lines=lines, **details)
         candidates = _new_masters(master)
@@ -268,20 +255,20 @@ def upgrade(pid_file=DEFAULT_PID_FILE, binary=DEFAULT_BINARY, timeout=DEFAULT_TI
             msg = ('nginx could not move to the installed binary %s (%s): after USR2 to the master process %d, %s. '
                    'The master process %d (%s) keeps serving with its workers' % (
                        binary, version, master, state, master, version_before))
-            raise ReloadError(nginx_reload._with_log(msg, log_path, lines),  # pylint: disable=protected-access
+            raise ReloadError(nginx_reload.with_log(msg, log_path, lines),
                               error_log_lines=lines, **details)
-        nginx_reload._sleep_until(deadline, poll_interval)  # pylint: disable=protected-access
+        nginx_reload.sleep_until(deadline, poll_interval)
     seconds = round(time.monotonic() - sent, 3)
     new_workers = sorted(nginx_reload.workers(new))
     # The old master closes its listening sockets, its workers finish their open connections (WebSockets
     # up to worker_shutdown_timeout), then it exits.
     _signal(master, signal.SIGQUIT)
     details.update(master_pid=new, new_workers=new_workers)
-    return _result(changed=True, seconds=seconds, msg=(
+    return empty_result(changed=True, seconds=seconds, msg=(
         'nginx moved on the fly from %s to %s (%s): the new master process %d serves with %s after %.3f s; the old '
         'master process %d lets its %s finish their open connections' % (
-            version_before, version, binary, new, _plural(len(new_workers), 'worker'), seconds, master,
-            _plural(len(old_workers), 'worker'))), **details)
+            version_before, version, binary, new, nginx_reload.plural(len(new_workers), 'worker'), seconds, master,
+            nginx_reload.plural(len(old_workers), 'worker'))), **details)
 
 
 def _runs(pid, installed):
@@ -304,8 +291,7 @@ def _signal(pid, number):
 
 def own_sources():
     """``{file name: bytes}`` of this file and nginx_reload.py as the module running now carries them."""
-    package = __name__.rsplit('.', 1)[0]
-    return {name: pkgutil.get_data(package, name) for name in ('nginx_upgrade.py', 'nginx_reload.py')}
+    return nginx_reload.sources(__name__, __file__, ('nginx_upgrade.py', 'nginx_reload.py'))
 
 
 def hook_files(sources, root=''):
@@ -340,18 +326,6 @@ def hooks_state(sources, root=''):
             'foreign_policy': os.path.lexists(root + PREVIOUS_POLICY) or (os.path.lexists(policy) and not _is_ours(policy))}
 
 
-def _write(path, content, mode):
-    directory = os.path.dirname(path)
-    os.makedirs(directory, mode=0o755, exist_ok=True)
-    temporary = '%s/.%s.websocket-nginx.tmp' % (directory, os.path.basename(path))
-    with open(temporary, 'wb') as handle:
-        handle.write(content)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.chmod(temporary, mode)
-    os.rename(temporary, path)
-
-
 def install_hooks(sources, check_mode=False, root=''):
     """Install the hooks; returns the list of changes (empty when they were in place).
 
@@ -367,7 +341,7 @@ def install_hooks(sources, check_mode=False, root=''):
     # The scripts first, the policy that denies Debian's restart last: never a denial without the hook.
     for path, (content, mode) in sorted(hook_files(sources, root).items(), key=lambda item: item[0] == policy):
         if nginx_reload.read_bytes(path) != content or stat.S_IMODE(os.stat(path).st_mode) != mode:
-            _write(path, content, mode)
+            nginx_reload.write_file(path, content, mode, directory_mode=0o755)
     return changes
 
 
@@ -413,7 +387,7 @@ def _defer(args, exc):
                sys.executable, os.path.abspath(__file__), '--pid-file', args.pid_file, '--binary', args.binary,
                '--timeout', str(args.timeout), '--wait-previous', str(MAX_WAIT_PREVIOUS)]
     try:
-        status, output = _run(command, 30)
+        status, output = nginx_reload.run_command(command, 30)
         deferred = status == 0 or 'already' in output
     except (OSError, subprocess.SubprocessError) as error:
         output, deferred = str(error), False

@@ -177,7 +177,7 @@ def main():
             hooks = nginx_upgrade.remove_hooks(check_mode=module.check_mode)
     except OSError as exc:
         module.fail_json(msg='cannot change the upgrade hooks: %s' % exc, hooks=hooks)
-    result = nginx_upgrade._result(msg='nginx was not looked at (upgrade is off)')  # pylint: disable=protected-access
+    result = nginx_upgrade.empty_result(msg='nginx was not looked at (upgrade is off)')
     if params['upgrade']:
         try:
             result = nginx_upgrade.upgrade(params['pid_file'], params['binary'], params['timeout'],

@@ -30,6 +30,7 @@ import pytest
 from cryptography import x509
 
 from ansible_collections.websocket.nginx.plugins.module_utils import acme_certbot, nginx_reload
+from ansible_collections.websocket.nginx.plugins.module_utils.websocket_client import make_ssl_context
 from ansible_collections.websocket.nginx.plugins.modules import acme_certificate
 
 from ansible_collections.websocket.nginx.tests.unit.helpers import LOOPBACK, TestPKI, free_closed_port, run_module
@@ -248,12 +249,7 @@ def host(tmp_path, acme_ca, pki, monkeypatch):
 
 def handshake(site, cafile=None, port=None):
     """The certificate nginx serves for the site: verified against ``cafile`` (pebble's root) when given."""
-    if cafile:
-        context = ssl.create_default_context(cafile=cafile)
-    else:
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
+    context = make_ssl_context(validate_certs=bool(cafile), ca_path=cafile)
     host, _colon, default_port = site['check_address'].rpartition(':')
     with socket.create_connection((host, port or int(default_port)), timeout=5) as sock:
         with context.wrap_socket(sock, server_hostname=site['server_name']) as tls:
