@@ -270,6 +270,8 @@ class Bench(object):
                 'vars': {'ansible_python_interpreter': '/usr/bin/python3'},
                 'children': {
                     'websocket_backends': {'hosts': backends},
+                    # The same hosts get the echo test server (the site playbook's echo play).
+                    'websocket_echo_backends': {'children': {'websocket_backends': {}}},
                     'versus_proxies': {'vars': connection_vars[connection], 'children': {
                         'websocket_proxies': {'hosts': {PROXIES['ours']: proxies[connection][PROXIES['ours']]}},
                         'geerlingguy_proxies': {'hosts': {PROXIES['theirs']: proxies[connection][PROXIES['theirs']]}},
