@@ -10,9 +10,11 @@ from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.websocket.nginx.plugins.plugin_utils import (
-    exporter_model, nginx_values, role_spec, server_models, site_model)
+    exporter_model, keepalived_model, nginx_values, role_spec, server_models, site_model)
 
 HOST_VARIABLES = (site_model.HOST_ADDRESS_VARIABLE, site_model.HOST_PORT_VARIABLE, 'ansible_host')
+# What the keepalived model reads of the other proxies of its group: where their VRRP adverts come from.
+KEEPALIVED_HOST_VARIABLES = ('keepalived_address', 'ansible_host')
 # The nginx and OpenSSL that Debian's nginx package of each release runs with: what the host will
 # run once the nginx role installed it (check mode on a fresh host, where there is no nginx to ask).
 DEBIAN_NGINX_BUILDS = {'12': ((1, 22, 1), (3, 0, 0)), '13': ((1, 26, 3), (3, 5, 0))}
@@ -25,20 +27,21 @@ ACME_CLIENT_PACKAGE = 'certbot'
 class _HostVars(object):
     """The few variables the site model reads from other inventory hosts, templated on demand."""
 
-    def __init__(self, hostvars, templar):
+    def __init__(self, hostvars, templar, names=HOST_VARIABLES):
         self._hostvars = hostvars
         self._templar = templar
+        self._names = names
 
     def get(self, name):
         if name not in self._hostvars:
             return None
         host = self._hostvars[name]
-        return {key: self._templar.template(host[key]) for key in HOST_VARIABLES if key in host}
+        return {key: self._templar.template(host[key]) for key in self._names if key in host}
 
 
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
-    _VALID_ARGS = frozenset(('role', 'nginx_build'))
+    _VALID_ARGS = frozenset(('role', 'nginx_build', 'proxy_checks'))
 
     def _host_request(self, role, variables):
         """The arguments of the one websocket.nginx.role_host_info call the role's model needs; {} for none.
@@ -47,6 +50,9 @@ class ActionModule(ActionBase):
         """
         if role == 'nginx_exporter':
             return exporter_model.host_request()
+        if role == 'keepalived':
+            role_spec.validate_role_variables(role, variables)
+            return keepalived_model.host_request()
         if role == 'echo_backend':
             # websocket.nginx.app_service reads the service's state itself.
             return {'nofile_limit': True, 'packages': list(server_models.ECHO_BACKEND_PACKAGES)}
@@ -96,6 +102,19 @@ class ActionModule(ActionBase):
                 return nginx, openssl
         return DEBIAN_NGINX_BUILDS.get(host.get('os_version_id'))
 
+    def _keepalived(self, variables, host, task_vars):
+        """The keepalived model: the role's variables, the proxies of its group from the inventory (their
+        keepalived_address or ansible_host, templated), the host's interfaces, and the websocket_proxy role's
+        checks of this host (the proxy_checks argument, the role's tasks pass them)."""
+        groups = self._templar.template(task_vars.get('groups', {}))
+        group = role_spec.validate_role_variables('keepalived', variables)['keepalived_group']
+        reader = _HostVars(task_vars.get('hostvars', {}), self._templar, KEEPALIVED_HOST_VARIABLES)
+        hosts = {name: reader.get(name) for name in (groups.get(group) or []) if isinstance(name, str)}
+        ansible_host = self._templar.template(task_vars['ansible_host']) if 'ansible_host' in task_vars else None
+        return keepalived_model.build_keepalived(
+            variables, task_vars.get('inventory_hostname'), groups, hosts, host.get('interfaces'),
+            self._task.args.get('proxy_checks') or [], ansible_host=ansible_host)
+
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
         result = super().run(tmp, task_vars)
@@ -119,6 +138,9 @@ class ActionModule(ActionBase):
                 config = server_models.build_nginx(variables, host['hard_nofile_limit'], host['cpus'])
             elif role == 'nginx_exporter':
                 config = exporter_model.build_nginx_exporter(variables, host.get('os_version_id'), host.get('packages'))
+            elif role == 'keepalived':
+                config = self._keepalived(variables, host, task_vars)
+                summary['interfaces'] = host.get('interfaces')
             else:
                 config = server_models.build_echo_backend(variables, host['hard_nofile_limit'])
         except role_spec.ModelError as exc:

@@ -13,8 +13,8 @@ version_added: "1.0.0"
 description:
   - "In one call on the host, in this order: makes sure the system group and user the service runs as exist, creates
     its directories, writes its files (the program and its systemd unit) atomically, runs C(systemctl daemon-reload) when
-    a unit file changed, enables or disables the service, starts, restarts (when a file changed) or stops it, and finally
-    asks its health check URL until it answers as expected."
+    a unit file changed, enables or disables the service, starts, restarts or reloads (when a file changed, see
+    O(on_change)) or stops it, and finally asks its health check URL until it answers as expected."
   - What already is as asked is left alone, so a second run changes nothing and runs no C(systemctl) command that changes
     anything.
   - Check mode changes nothing and reports what would change (a diff per file in diff mode), including the service
@@ -82,7 +82,8 @@ options:
     description:
       - Files to write, with their content. A file under C(/etc/systemd/) is a unit file; when one changes,
         C(systemctl daemon-reload) runs before the service is touched.
-      - When any file changed and the service is to be started, a running service is restarted.
+      - When any file changed and the service is to be started, a running service is restarted (or reloaded, see
+        O(on_change)).
     type: list
     elements: dict
     default: []
@@ -112,6 +113,17 @@ options:
     type: str
     choices: [started, stopped]
     default: started
+  on_change:
+    description:
+      - What a running service gets when a file changed and O(state=started).
+      - V(restart) (C(systemctl restart)) stops and starts it.
+      - V(reload) (C(systemctl reload)) runs the unit's C(ExecReload=), such as a C(SIGHUP) that makes the service
+        read its files again without stopping (keepalived keeps its state and a master its addresses); the unit
+        must have one. A service that does not run is started either way.
+    type: str
+    choices: [restart, reload]
+    default: restart
+    version_added: "1.1.0"
   enabled:
     description: Whether the service starts at boot.
     type: bool
@@ -208,7 +220,7 @@ service:
       type: dict
       sample: {"load": "loaded", "active": "active", "enabled": "enabled"}
     actions:
-      description: In order, from V(daemon-reload), V(enable), V(disable), V(start), V(restart), V(stop).
+      description: In order, from V(daemon-reload), V(enable), V(disable), V(start), V(restart), V(reload), V(stop).
       type: list
       elements: str
       sample: ["daemon-reload", "restart"]
@@ -255,6 +267,7 @@ ARGUMENT_SPEC = dict(
         path=dict(type='path', required=True), content=dict(type='str', required=True), mode=dict(type='str', default='0644'),
         **OWNERSHIP)),
     state=dict(type='str', choices=['started', 'stopped'], default='started'),
+    on_change=dict(type='str', choices=['restart', 'reload'], default='restart'),
     enabled=dict(type='bool', default=True),
     health_check=dict(type='dict', options=dict(
         url=dict(type='str', required=True),
@@ -434,7 +447,7 @@ class AppService(object):
         if params['state'] == 'started' and not active:
             act('start')
         elif params['state'] == 'started' and written:
-            act('restart')
+            act(params['on_change'])
         elif params['state'] == 'stopped' and active:
             act('stop')
         if actions:

@@ -26,7 +26,9 @@ description:
     C(nginx -V) of C(nginx_binary); for O(role=echo_backend) the open-files limit; for O(role=nginx_exporter)
     C(VERSION_ID) of C(/etc/os-release), the installed C(prometheus-nginx-exporter) and C(prometheus-node-exporter)
     and the state of its counter's service (O(role=nginx_exporter) also reads the nginx role's C(nginx_status_*)
-    variables and C(nginx_websocket_capacity)); for O(role=websocket_proxy),
+    variables and C(nginx_websocket_capacity)); for O(role=keepalived) the network interfaces of the host with
+    their addresses and the installed C(keepalived) (O(role=keepalived) also reads C(keepalived_address) and
+    C(ansible_host) of the hosts of C(keepalived_group) from the inventory); for O(role=websocket_proxy),
     only when a site has TLS, C(nginx -V) of C(websocket_proxy_nginx_binary) and C(VERSION_ID) of
     C(/etc/os-release) (the TLS settings are written the way that nginx takes them), and the SHA-1 of each
     certificate file on the host that a site names (without C(certificate_src)), written in a comment of its
@@ -37,7 +39,7 @@ options:
     description: The role whose variables are checked.
     type: str
     required: true
-    choices: [nginx, websocket_proxy, echo_backend, nginx_exporter]
+    choices: [nginx, websocket_proxy, echo_backend, nginx_exporter, keepalived]
   nginx_build:
     description:
       - For O(role=websocket_proxy), an override of the nginx build the TLS settings are written for, the output
@@ -45,6 +47,14 @@ options:
         same call as the other reads, and when nginx is not installed yet (check mode on a fresh host) the
         versions of the host's Debian release are used, read from C(/etc/os-release).
     type: str
+  proxy_checks:
+    description:
+      - For O(role=keepalived), the checks through nginx that websocket.nginx.websocket_proxy built for this host
+        (C(websocket_proxy_model.config.proxy_checks)), run through the local nginx by keepalived's track script
+        when C(keepalived_track_checks) is empty. The keepalived role passes them; ignored for the other roles.
+    type: list
+    elements: dict
+    version_added: "1.1.0"
 author:
   - websocket.nginx maintainers (!UNKNOWN)
 extends_documentation_fragment:

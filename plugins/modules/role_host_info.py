@@ -64,6 +64,14 @@ options:
     type: list
     elements: str
     default: []
+  interfaces:
+    description:
+      - List the host's network interfaces and the IPv4 and IPv6 addresses each holds (RV(interfaces)), with
+        C(getifaddrs(3)) through Python's C(ctypes); where that is not available, from C(/sys/class/net), the
+        C(SIOCGIFADDR) ioctl (the primary IPv4 address only) and C(/proc/net/if_inet6). Needs no C(ip) command.
+    type: bool
+    default: false
+    version_added: "1.1.0"
   nginx_upgrade:
     description:
       - Whether the nginx master named in C(/run/nginx.pid) runs the file O(nginx_binary), and the state of
@@ -155,6 +163,13 @@ services:
   returned: when O(services) is not empty
   type: dict
   sample: {"nginx": {"load": "loaded", "active": "active", "enabled": "enabled"}}
+interfaces:
+  description:
+    - Each network interface of the host (also those without an address, such as a link that is down) with its
+      addresses as C(address/prefix); IPv6 addresses without a zone.
+  returned: when O(interfaces=true)
+  type: dict
+  sample: {"lo": {"ipv4": ["127.0.0.1/8"], "ipv6": ["::1/128"]}, "eth0": {"ipv4": ["192.0.2.5/24"], "ipv6": []}}
 nginx_upgrade:
   description: What M(websocket.nginx.nginx_upgrade) would find.
   returned: when O(nginx_upgrade=true)
@@ -171,10 +186,16 @@ nginx_upgrade:
       type: str
 """
 
+import ctypes
+import ctypes.util
+import fcntl
 import hashlib
+import ipaddress
 import os
 import re
+import socket
 import stat
+import struct
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
@@ -183,6 +204,10 @@ from ansible_collections.websocket.nginx.plugins.module_utils import nginx_upgra
 from ansible_collections.websocket.nginx.plugins.module_utils.systemd_units import SERVICE_NAME, service_states
 
 PROC_LIMITS = '/proc/1/limits'
+SYS_CLASS_NET = '/sys/class/net'
+PROC_IF_INET6 = '/proc/net/if_inet6'
+SIOCGIFADDR = 0x8915
+SIOCGIFNETMASK = 0x891b
 CPU_ONLINE = '/sys/devices/system/cpu/online'
 OS_RELEASE = '/etc/os-release'
 CHUNK = 65536
@@ -265,6 +290,130 @@ def installed_versions(module, names):
     return versions
 
 
+class _SockAddr(ctypes.Structure):
+    _fields_ = [('family', ctypes.c_ushort), ('data', ctypes.c_ubyte * 14)]
+
+
+class _SockAddrIn6(ctypes.Structure):
+    _fields_ = [('family', ctypes.c_ushort), ('port', ctypes.c_ushort), ('flowinfo', ctypes.c_uint32),
+                ('address', ctypes.c_ubyte * 16), ('scope_id', ctypes.c_uint32)]
+
+
+class _IfAddrs(ctypes.Structure):
+    pass
+
+
+_IfAddrs._fields_ = [('next', ctypes.POINTER(_IfAddrs)), ('name', ctypes.c_char_p), ('flags', ctypes.c_uint),
+                     ('address', ctypes.POINTER(_SockAddr)), ('netmask', ctypes.POINTER(_SockAddr)),
+                     ('broadcast', ctypes.POINTER(_SockAddr)), ('data', ctypes.c_void_p)]
+
+
+def _packed_address(pointer):
+    """``(family, packed address bytes)`` of a ``struct sockaddr *`` of AF_INET or AF_INET6; None for others."""
+    if not pointer:
+        return None
+    family = pointer.contents.family
+    if family == socket.AF_INET:
+        return family, bytes(pointer.contents.data[2:6])
+    if family == socket.AF_INET6:
+        return family, bytes(ctypes.cast(pointer, ctypes.POINTER(_SockAddrIn6)).contents.address)
+    return None
+
+
+def _prefix_length(packed):
+    return sum(bin(byte).count('1') for byte in bytearray(packed))
+
+
+def _empty_interfaces(names):
+    return dict((name, {'ipv4': [], 'ipv6': []}) for name in names)
+
+
+def interfaces_getifaddrs():
+    """``{name: {'ipv4': [...], 'ipv6': [...]}}`` from the C library's getifaddrs(3); None when it is not there."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library('c') or 'libc.so.6', use_errno=True)
+        getifaddrs, freeifaddrs = libc.getifaddrs, libc.freeifaddrs
+    except (OSError, AttributeError):
+        return None
+    getifaddrs.argtypes = [ctypes.POINTER(ctypes.POINTER(_IfAddrs))]
+    getifaddrs.restype = ctypes.c_int
+    freeifaddrs.argtypes = [ctypes.POINTER(_IfAddrs)]
+    freeifaddrs.restype = None
+    head = ctypes.POINTER(_IfAddrs)()
+    if getifaddrs(ctypes.byref(head)) != 0:
+        return None
+    found = _empty_interfaces(name for _index, name in socket.if_nameindex())
+    try:
+        entry = head
+        while entry:
+            item = entry.contents
+            entry = item.next
+            name = item.name.decode('utf-8', 'replace')
+            # An alias label (eth0:1) names its addresses, which belong to the link eth0.
+            addresses = found.setdefault(name.split(':', 1)[0], {'ipv4': [], 'ipv6': []})
+            address, netmask = _packed_address(item.address), _packed_address(item.netmask)
+            if address is None:
+                continue
+            family, packed = address
+            prefix = _prefix_length(netmask[1]) if netmask is not None and netmask[0] == family else len(packed) * 8
+            text = '%s/%d' % (ipaddress.ip_address(packed), prefix)
+            key = 'ipv4' if family == socket.AF_INET else 'ipv6'
+            if text not in addresses[key]:
+                addresses[key].append(text)
+    finally:
+        freeifaddrs(head)
+    return found
+
+
+def _ioctl_ipv4(name):
+    """The primary IPv4 address/prefix of an interface (SIOCGIFADDR, SIOCGIFNETMASK); None without one."""
+    request = struct.pack('256s', name.encode('utf-8')[:15])
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        try:
+            address = fcntl.ioctl(sock.fileno(), SIOCGIFADDR, request)[20:24]
+            netmask = fcntl.ioctl(sock.fileno(), SIOCGIFNETMASK, request)[20:24]
+        except OSError:
+            return None
+    return '%s/%d' % (socket.inet_ntoa(address), _prefix_length(netmask))
+
+
+def parse_if_inet6(text):
+    """``[(interface, 'address/prefix'), ...]`` of the text of /proc/net/if_inet6."""
+    found = []
+    for line in text.splitlines():
+        fields = line.split()
+        if len(fields) == 6 and len(fields[0]) == 32:
+            address = ipaddress.IPv6Address(bytes.fromhex(fields[0]))
+            found.append((fields[5], '%s/%d' % (address, int(fields[2], 16))))
+    return found
+
+
+def interfaces_proc():
+    """The same as interfaces_getifaddrs from /sys/class/net, ioctls and /proc/net/if_inet6 (primary IPv4 only)."""
+    try:
+        names = sorted(os.listdir(SYS_CLASS_NET))
+    except OSError:
+        names = [name for _index, name in socket.if_nameindex()]
+    found = _empty_interfaces(names)
+    for name in names:
+        address = _ioctl_ipv4(name)
+        if address:
+            found[name]['ipv4'].append(address)
+    try:
+        with open(PROC_IF_INET6, encoding='ascii', errors='replace') as handle:
+            text = handle.read()
+    except OSError:
+        text = ''  # no IPv6 in this kernel
+    for name, address in parse_if_inet6(text):
+        found.setdefault(name, {'ipv4': [], 'ipv6': []})['ipv6'].append(address)
+    return found
+
+
+def network_interfaces():
+    found = interfaces_getifaddrs()
+    return interfaces_proc() if found is None else found
+
+
 def upgrade_state(module, binary):
     try:
         running = nginx_upgrade.running_binary(nginx_upgrade.DEFAULT_PID_FILE, binary)
@@ -285,6 +434,7 @@ def main():
             packages=dict(type='list', elements='str', default=[]),
             services=dict(type='list', elements='str', default=[]),
             nginx_upgrade=dict(type='bool', default=False),
+            interfaces=dict(type='bool', default=False),
         ),
         supports_check_mode=True,
     )
@@ -319,6 +469,8 @@ def main():
         if not params['nginx_binary']:
             module.fail_json(msg='nginx_upgrade needs nginx_binary')
         result['nginx_upgrade'] = upgrade_state(module, params['nginx_binary'])
+    if params['interfaces']:
+        result['interfaces'] = network_interfaces()
     module.exit_json(**result)
 
 

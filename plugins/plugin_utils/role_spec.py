@@ -20,7 +20,7 @@ import yaml
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 COLLECTION_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-ROLES = ('nginx', 'websocket_proxy', 'echo_backend', 'nginx_exporter')
+ROLES = ('nginx', 'websocket_proxy', 'echo_backend', 'nginx_exporter', 'keepalived')
 
 
 class ModelError(Exception):

@@ -30,6 +30,13 @@ SYSTEM_USER = re.compile(r'[a-z_][a-z0-9_-]{0,31}')
 HEADER_TEXT = re.compile(r'[!-~]([ -~]*[!-~])?')
 URL_PATH = re.compile(r'/[!-~]*')
 MAX_WORKER_CONNECTIONS = 1048576
+# While this file exists the health server answers 503 "draining" (websocket.nginx.drain_proxy creates it, and
+# the keepalived role's track script fails on it). Fixed: the playbook, the keepalived role and nginx agree on it.
+DRAIN_FLAG = '/var/lib/websocket-nginx/draining'
+# What a load balancer may send as the health path: letters, digits and "/._~-" (nothing to quote or escape).
+HEALTH_PATH_CHARACTERS = re.compile(r'[A-Za-z0-9/._~-]*')
+# nginx_health_listen: a port alone, or an IPv4 address or an IPv6 address in brackets, ":" and a port.
+_HEALTH_LISTEN = re.compile(r'(?P<port>[^\[\]:]+)|(?:\[(?P<ipv6>[^\[\]]*)\]|(?P<host>[^\[\]:]*)):(?P<host_port>[^\[\]:]*)')
 
 # Sizing the workers for a number of concurrent WebSockets (nginx_websocket_capacity).
 # Files a worker holds besides its connections: log files, listening sockets, channels to the
@@ -152,6 +159,12 @@ class NginxConfig:
     # stub_status on a loopback address (None: off) and its path.
     status_listen: str | None
     status_path: str
+    # The health server for external load balancers ([]: none): its listen addresses, its path, the URLs this
+    # host checks it on (wildcard addresses as loopback) and the drain flag it answers 503 to.
+    health_listen: list
+    health_path: str
+    health_urls: list
+    drain_flag: str
     remove_default_site: bool
     service_enabled: bool
     # Package upgrades (by the role, apt, unattended-upgrades) move nginx to the new binary on the fly.
@@ -185,8 +198,65 @@ def check_status_listen(value, what='nginx_status_listen'):
     return format_address(host, nv.check_int(port, what + ' port', 1, 65535))
 
 
-def build_nginx(variables, hard_nofile_limit, cpus=None):
-    """The nginx role's configuration. ``cpus``: the host's online CPUs (None: unknown, taken as 1)."""
+HEALTH_LISTEN_WANTED = 'must be a port such as 8078, or an IP address and a port such as 10.0.0.5:8078 or [::]:8078, got %s'
+
+
+def parse_health_listen(value):
+    """``(listen as rendered, (address, port) of its socket, address this host checks it on)``; ValueError."""
+    match = _HEALTH_LISTEN.fullmatch(value)
+    if not match:
+        raise ValueError(HEALTH_LISTEN_WANTED % nv.show(value))
+    port = match.group('port') or match.group('host_port')
+    if match.group('port') is None and match.group('ipv6') is None:
+        host = match.group('host')
+        try:
+            address = ipaddress.IPv4Address(host)
+        except ValueError:
+            if nv.HOST_NAME.fullmatch(host) and not re.fullmatch(r'[0-9.]+', host):
+                raise ValueError('must be an IP address and a port, not a host name (nginx would listen on what the name '
+                                 'resolves to when it starts), got %s' % nv.show(value))
+            raise ValueError(HEALTH_LISTEN_WANTED % nv.show(value))
+    elif match.group('ipv6') is not None:
+        try:
+            address = ipaddress.IPv6Address(match.group('ipv6'))
+        except ValueError:
+            raise ValueError(HEALTH_LISTEN_WANTED % nv.show(value))
+        if address.scope_id:
+            raise ValueError(HEALTH_LISTEN_WANTED % nv.show(value))
+    else:
+        address = None
+    if not re.fullmatch(r'[0-9]{1,5}', port) or not 1 <= int(port) <= 65535:
+        if not re.fullmatch(r'[0-9]+', port) and address is None:
+            raise ValueError(HEALTH_LISTEN_WANTED % nv.show(value))
+        raise ValueError('port must be a whole number from 1 to 65535, got %s' % nv.show(value))
+    port = int(port)
+    if address is None:
+        return str(port), ('0.0.0.0', port), format_address('127.0.0.1', port)
+    return (format_address(str(address), port), (str(address), port),
+            format_address(nv.local_host(str(address)), port))
+
+
+def check_health_path(value, what='nginx_health_path'):
+    """The health server's path: starting with "/", characters a load balancer sends as they are, normalized."""
+    if not isinstance(value, str) or not value.startswith('/'):
+        raise ValueError('%s must start with "/", got %s' % (what, nv.show(value)))
+    if not HEALTH_PATH_CHARACTERS.fullmatch(value):
+        raise ValueError('%s may only hold letters, digits and "/", ".", "_", "~", "-", got %s' % (what, nv.show(value)))
+    if '//' in value or any(part in ('.', '..') for part in value.split('/')):
+        raise ValueError('%s must not hold "//", "." or ".." parts (nginx matches the request path once it resolved '
+                         'them, so it would never be answered), got %s' % (what, nv.show(value)))
+    return value
+
+
+def _port(address):
+    return int(address.rsplit(':', 1)[1])
+
+
+def build_nginx(variables, hard_nofile_limit, cpus=None, drain_flag=DRAIN_FLAG):
+    """The nginx role's configuration. ``cpus``: the host's online CPUs (None: unknown, taken as 1).
+
+    ``drain_flag``: the file whose existence makes the health server answer 503 (DRAIN_FLAG; tests give another).
+    """
     p = validate_role_variables('nginx', variables)
     problems = Problems()
     check = problems.check
@@ -256,6 +326,26 @@ def build_nginx(variables, hard_nofile_limit, cpus=None):
     if not URL_PATH.fullmatch(status_path) or status_path == '/':
         problems.add('', 'nginx_status_path must be a URL path other than "/", starting with "/", without spaces or '
                          'control characters, got %s' % nv.show(status_path))
+    health_listen, health_urls, sockets = [], [], {}
+    for index, value in enumerate(p['nginx_health_listen']):
+        where = 'nginx_health_listen[%d]' % index
+        parsed = check(where, parse_health_listen, value)
+        if parsed is None:
+            continue
+        listen, socket_key, local = parsed
+        if status_listen and socket_key[1] == _port(status_listen):
+            problems.add(where, "%s takes the port of nginx's status server (nginx_status_listen %s); choose another "
+                                'port' % (nv.show(value), status_listen))
+        elif socket_key in sockets:
+            problems.add(where, '%s is the same address and port as nginx_health_listen[%d] (nginx listens on each '
+                                'once)' % (nv.show(value), sockets[socket_key]))
+        else:
+            sockets[socket_key] = index
+            health_listen.append(listen)
+            if local not in health_urls:
+                health_urls.append(local)
+    health_path = check('', check_health_path, p['nginx_health_path'])
+    check('', nv.check_absolute_path, drain_flag, 'drain_flag', allow_root=False)
     problems.raise_if_any()
     return NginxConfig(
         package_name=p['nginx_package_name'], package_state=p['nginx_package_state'],
@@ -268,6 +358,8 @@ def build_nginx(variables, hard_nofile_limit, cpus=None):
         access_log=access_log if access_log == 'off' else access_log.rstrip('/'), error_log=error_log,
         error_log_level=p['nginx_error_log_level'],
         http_extra_directives=extra, status_listen=status_listen, status_path=status_path,
+        health_listen=health_listen, health_path=health_path,
+        health_urls=['http://%s%s' % (address, health_path) for address in health_urls], drain_flag=drain_flag,
         remove_default_site=p['nginx_remove_default_site'],
         service_enabled=p['nginx_service_enabled'], graceful_upgrades=p['nginx_graceful_upgrades'],
         hard_nofile_limit=hard_nofile_limit, cpus=cpus,

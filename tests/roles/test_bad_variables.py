@@ -95,6 +95,15 @@ INVALID = [
     pytest.param("nginx", {"nginx_worker_connections": 4096, "nginx_worker_rlimit_nofile": 1024},
                  ["nginx_worker_rlimit_nofile (1024) must be at least nginx_worker_connections (4096): every "
                   "connection is an open file."], id="nginx"),
+    # The health server: each bad listen address and the path with a message of its own ("-e" gives the list as a
+    # comma-separated string).
+    pytest.param("nginx", {"nginx_health_listen": "99999,proxy-1:8078,8079", "nginx_health_path": "health"},
+                 ['nginx_health_listen[0]: port must be a whole number from 1 to 65535, got "99999"',
+                  "nginx_health_listen[1]: must be an IP address and a port, not a host name (nginx would listen on "
+                  'what the name resolves to when it starts), got "proxy-1:8078"',
+                  "nginx_health_listen[2]: \"8079\" takes the port of nginx's status server (nginx_status_listen "
+                  "127.0.0.1:8079); choose another port",
+                  'nginx_health_path must start with "/", got "health"'], id="nginx-health"),
     pytest.param("echo_backend", {"echo_backend_port": 0}, ["echo_backend_port must be 1 or more, got 0"],
                  id="echo_backend"),
     # one variable, two problems: both reported, joined by "; "

@@ -17,7 +17,7 @@ ROLES = role_readmes.roles()
 
 
 def test_every_role_is_found():
-    assert ROLES == ["apt_index", "echo_backend", "nginx", "nginx_exporter", "websocket_proxy"]
+    assert ROLES == ["apt_index", "echo_backend", "keepalived", "nginx", "nginx_exporter", "websocket_proxy"]
 
 
 @pytest.mark.parametrize("role", ROLES)

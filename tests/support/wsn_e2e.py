@@ -95,6 +95,44 @@ def run_playbook(playbook: str | Path, *args: str, extra_vars: dict | None = Non
     return subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
 
 
+class BackgroundPlaybook:
+    """ansible-playbook in the background; each output line with the time it arrived."""
+
+    def __init__(self, playbook: str | Path, *args: str, inventory: str | None = None):
+        env = dict(os.environ, PYTHONUNBUFFERED="1", ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
+        inventory = inventory or os.environ["MOLECULE_INVENTORY_FILE"]
+        self.process = subprocess.Popen(["ansible-playbook", "-i", inventory, str(playbook), *args],
+                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+        self.lines = []
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        for line in self.process.stdout:
+            self.lines.append((time.monotonic(), line))
+
+    def time_of(self, pattern: str):
+        """When the first line matching pattern arrived, or None."""
+        for arrived, line in list(self.lines):
+            if re.search(pattern, line):
+                return arrived
+        return None
+
+    @property
+    def output(self) -> str:
+        return "".join(line for _arrived, line in self.lines)
+
+    def wait(self, timeout: float) -> int:
+        try:
+            self.process.wait(timeout=timeout)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+                self.process.wait()
+            self.reader.join(timeout=5)
+        return self.process.returncode
+
+
 def task_result(output: str, task: str, host: str) -> dict:
     """The result of the first task whose title contains ``task`` on ``host``, from ``ansible-playbook -v`` output."""
     start = output.index(task)

@@ -5,57 +5,22 @@ connection reaches the drained backend while it is out of rotation.
 """
 
 import json
-import os
 import re
 import subprocess
-import threading
 import time
 from collections import Counter
 from pathlib import Path
 
 from conftest import BACKENDS, INVENTORY, PROXY, backend_of, open_ws, wait_for_backend
+from wsn_e2e import BackgroundPlaybook
 
 DRAIN_PLAYBOOK = Path(__file__).resolve().parents[4] / "playbooks" / "drain.yml"
 DRAINED = BACKENDS[1]
 TIMEOUT = 120  # bound for the whole playbook run
 
 
-class Playbook:
-    """ansible-playbook in the background; each output line with the time it arrived."""
-
-    def __init__(self, *args):
-        env = dict(os.environ, PYTHONUNBUFFERED="1", ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
-        self.process = subprocess.Popen(
-            ["ansible-playbook", "-i", INVENTORY, str(DRAIN_PLAYBOOK), *args],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
-        self.lines = []
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
-
-    def _read(self):
-        for line in self.process.stdout:
-            self.lines.append((time.monotonic(), line))
-
-    def time_of(self, pattern):
-        """When the first line matching pattern arrived, or None."""
-        for arrived, line in list(self.lines):
-            if re.search(pattern, line):
-                return arrived
-        return None
-
-    @property
-    def output(self):
-        return "".join(line for _ws, line in self.lines)
-
-    def wait(self, timeout):
-        try:
-            self.process.wait(timeout=timeout)
-        finally:
-            if self.process.poll() is None:
-                self.process.kill()
-                self.process.wait()
-            self.reader.join(timeout=5)
-        return self.process.returncode
+def Playbook(*args):  # noqa: N802  (reads like the class it makes)
+    return BackgroundPlaybook(DRAIN_PLAYBOOK, *args, inventory=INVENTORY)
 
 
 def test_drain_keeps_other_connections_and_sends_nothing_new(ws_base):

@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import docker.errors
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[4] / "tests" / "support"))
@@ -49,7 +50,9 @@ def master_pid(container):
 
 
 def worker_pids(container):
-    return set(run(container, "sh", "-c", "pgrep -f 'nginx: worker process' || true").split())
+    """nginx's current workers (not the old ones still shutting down after a reload)."""
+    lines = run(container, "ps", "-C", "nginx", "-o", "pid=,args=").splitlines()
+    return {line.split()[0] for line in lines if line.split(None, 1)[1].strip() == "nginx: worker process"}
 
 
 def log_size(container, path=ERROR_LOG):
@@ -62,12 +65,18 @@ def log_since(container, offset, path=ERROR_LOG):
 
 def vrrp_state(container):
     """keepalived's state on the proxy, as its notify script wrote it (None when it has written none)."""
-    code, output = wsn_e2e.docker_exec(container, "cat", STATE_FILE)
+    try:
+        code, output = wsn_e2e.docker_exec(container, "cat", STATE_FILE)
+    except docker.errors.APIError:  # the container is not running
+        return None
     return json.loads(output)["state"] if code == 0 else None
 
 
 def holds_floating_address(container):
-    code, output = wsn_e2e.docker_exec(container, "ip", "-4", "-o", "addr", "show")
+    try:
+        code, output = wsn_e2e.docker_exec(container, "ip", "-4", "-o", "addr", "show")
+    except docker.errors.APIError:  # the container is not running
+        return False
     return code == 0 and f" {FLOATING}/" in output
 
 

@@ -57,6 +57,11 @@ elif action in ('start', 'restart'):
     state['active'] = 'active'
 elif action == 'stop':
     state['active'] = 'inactive'
+elif action == 'reload':
+    if state['active'] != 'active' or state.get('refuse_reload'):
+        print('Job for %%s failed because the control process exited with error code.' %% args[-1], file=sys.stderr)
+        sys.exit(1)
+    state['reloads'] = state.get('reloads', 0) + 1
 json.dump(state, open(state_file, 'w'))
 '''
 
@@ -360,3 +365,67 @@ def test_a_file_where_the_directory_goes_is_refused(host):
 def test_templates_need_the_action_plugin(host):
     result = run(host.args(templates=[dict(src='app.py.j2', dest=str(host.root / 'app.py'))]))
     assert result['failed'] is True and 'action plugin websocket.nginx.app_service' in result['msg']
+
+
+# ---------------------------------------------------------------------------
+# on_change: reload (keepalived: a SIGHUP keeps a MASTER's address, a restart drops it)
+# ---------------------------------------------------------------------------
+
+def test_a_changed_file_reloads_instead_of_restarting(host):
+    run(host.args(on_change='reload'))
+    assert host.calls() == ['daemon-reload', 'enable %s.service' % NAME, 'start %s.service' % NAME]
+    result = run(host.args(program='print("v2")\n', on_change='reload'))
+    assert result['failed'] is False and result['changed'] is True, result
+    assert result['service']['actions'] == ['reload']
+    assert host.calls() == ['reload %s.service' % NAME]
+    assert json.loads(host.state_file.read_text())['reloads'] == 1
+
+
+def test_a_changed_unit_with_reload_reloads_systemd_then_the_service(host):
+    run(host.args(on_change='reload'))
+    host.calls()
+    result = run(host.args(unit='[Service]\nExecStart=/bin/false\n', on_change='reload'))
+    assert result['service']['actions'] == ['daemon-reload', 'reload']
+    assert host.calls() == ['daemon-reload', 'reload %s.service' % NAME]
+
+
+def test_reload_changes_nothing_when_nothing_changed(host):
+    args = host.args(on_change='reload')
+    run(args)
+    host.calls()
+    again = run(args)
+    assert again['changed'] is False and again['service']['actions'] == [] and host.calls() == []
+
+
+def test_a_stopped_service_is_started_not_reloaded_after_a_change(host):
+    run(host.args(on_change='reload'))
+    host.set_state(active='inactive')
+    host.calls()
+    result = run(host.args(program='print("v2")\n', on_change='reload'))
+    assert result['service']['actions'] == ['start']
+    assert host.calls() == ['start %s.service' % NAME]
+
+
+def test_check_mode_reports_the_reload_and_runs_none(host):
+    run(host.args(on_change='reload'))
+    host.calls()
+    result = run(host.args(program='print("v2")\n', on_change='reload'), check_mode=True)
+    assert result['changed'] is True and result['service']['actions'] == ['reload']
+    assert host.calls() == []
+    assert (host.root / 'app.py').read_text() == 'print("v1")\n'
+
+
+def test_a_refused_reload_fails_with_systemds_words(host):
+    """A unit without ExecReload=, or an ExecReload= that fails: systemd's words, and the file stays written."""
+    run(host.args(on_change='reload'))
+    host.set_state(refuse_reload=True)
+    result = run(host.args(program='print("v3")\n', on_change='reload'))
+    assert result['failed'] is True, result
+    assert result['msg'].startswith('systemctl reload failed (') and 'control process exited' in result['msg']
+    assert result['files'][str(host.root / 'app.py')] == 'changed'
+    assert (host.root / 'app.py').read_text() == 'print("v3")\n'
+
+
+def test_on_change_takes_restart_or_reload_only(host):
+    result = run(host.args(on_change='hup'))
+    assert result['failed'] is True and 'on_change' in result['msg'], result

@@ -286,3 +286,66 @@ def test_systemctl_show_is_read_block_by_block():
         'websocket-echo': {'load': 'not-found', 'active': 'inactive', 'enabled': None},
         'other': None,
     }
+
+
+# ---------------------------------------------------------------------------
+# interfaces: the host's network interfaces and their addresses (the keepalived role)
+# ---------------------------------------------------------------------------
+
+def _ip_command_addresses():
+    """``{interface: set of address/prefix}`` as iproute2 reports them; None without the ip command."""
+    import json
+    import shutil
+    import subprocess
+    ip = shutil.which('ip')
+    if ip is None:
+        return None
+    done = subprocess.run([ip, '-json', 'address', 'show'], capture_output=True, text=True, check=True, timeout=30)
+    return {link['ifname']: {'%s/%d' % (item['local'].split('%')[0], item['prefixlen'])
+                             for item in link.get('addr_info', []) if item['family'] in ('inet', 'inet6')}
+            for link in json.loads(done.stdout)}
+
+
+def test_interfaces_of_this_host():
+    result = run({'interfaces': True})
+    interfaces = result['interfaces']
+    assert set(result) == {'changed', 'failed', 'interfaces'} and result['changed'] is False
+    assert '127.0.0.1/8' in interfaces['lo']['ipv4']
+    for name, addresses in interfaces.items():
+        assert set(addresses) == {'ipv4', 'ipv6'}, name
+        assert os.path.isdir('/sys/class/net/%s' % name), name
+    assert set(interfaces) == set(os.listdir('/sys/class/net'))
+    # IPv6 addresses without a zone, as keepalived.conf takes them.
+    assert not any('%' in address for addresses in interfaces.values() for address in addresses['ipv6'])
+
+
+def test_interfaces_are_those_iproute2_reports():
+    """The control: the same interfaces and addresses as ``ip -json address`` (where iproute2 is installed)."""
+    expected = _ip_command_addresses()
+    if expected is None:
+        pytest.skip('no ip command here to compare with')
+    found = role_host_info.network_interfaces()
+    assert {name: set(item['ipv4'] + item['ipv6']) for name, item in found.items()} == expected
+
+
+def test_the_fallback_reads_the_same_primary_addresses():
+    """Without getifaddrs (/proc, /sys and ioctls): the same interfaces, the same IPv6 addresses, and each
+    interface's primary IPv4 address."""
+    full, fallback = role_host_info.interfaces_getifaddrs(), role_host_info.interfaces_proc()
+    assert full is not None and set(full) == set(fallback)
+    for name in full:
+        assert set(fallback[name]['ipv6']) == set(full[name]['ipv6']), name
+        assert set(fallback[name]['ipv4']) <= set(full[name]['ipv4']), name
+        assert bool(fallback[name]['ipv4']) is bool(full[name]['ipv4']), name
+
+
+def test_if_inet6_lines_are_parsed():
+    text = ('00000000000000000000000000000001 01 80 10 80       lo\n'
+            'fe800000000000000000000000000001 02 40 20 80     eth0\n'
+            '20010db8000000000000000000000011 02 40 00 80     eth0\n')
+    assert role_host_info.parse_if_inet6(text) == [('lo', '::1/128'), ('eth0', 'fe80::1/64'),
+                                                   ('eth0', '2001:db8::11/64')]
+
+
+def test_interfaces_are_read_in_check_mode_too():
+    assert run({'interfaces': True}, check_mode=True)['interfaces']['lo']['ipv4'] == ['127.0.0.1/8']

@@ -53,7 +53,9 @@ def test_nginx_defaults():
         'worker_shutdown_timeout': '1h', 'multi_accept': False, 'request_pool_size': '1k', 'keepalive_timeout': '65s',
         'server_tokens': False, 'access_log': '/var/log/nginx/access.log', 'error_log': '/var/log/nginx/error.log',
         'error_log_level': 'warn', 'http_extra_directives': [], 'status_listen': '127.0.0.1:8079',
-        'status_path': '/stub_status', 'remove_default_site': True, 'service_enabled': True, 'graceful_upgrades': True,
+        'status_path': '/stub_status', 'health_listen': [], 'health_path': '/health', 'health_urls': [],
+        'drain_flag': '/var/lib/websocket-nginx/draining',
+        'remove_default_site': True, 'service_enabled': True, 'graceful_upgrades': True,
         'hard_nofile_limit': LIMIT, 'cpus': None,
     }
     assert server_models.build_nginx({}, None).hard_nofile_limit is None
@@ -90,6 +92,22 @@ def test_nginx_defaults():
     ({'nginx_status_listen': '127.0.0.2:80'}, LIMIT, 'status_listen', '127.0.0.2:80'),
     ({'nginx_status_enabled': 'false', 'nginx_status_listen': '0.0.0.0:80'}, LIMIT, 'status_listen', None),
     ({'nginx_status_path': '/nginx/status'}, LIMIT, 'status_path', '/nginx/status'),
+    ({'nginx_health_listen': '8078'}, LIMIT, 'health_listen', ['8078']),                  # -e gives a string
+    ({'nginx_health_listen': '8078,10.0.0.5:8077'}, LIMIT, 'health_listen', ['8078', '10.0.0.5:8077']),
+    ({'nginx_health_listen': [8078]}, LIMIT, 'health_listen', ['8078']),                  # a YAML number
+    ({'nginx_health_listen': ['08078']}, LIMIT, 'health_listen', ['8078']),
+    ({'nginx_health_listen': ['[::]:8078', '[0:0::1]:8078', '[2001:DB8::5]:80']}, LIMIT, 'health_listen',
+     ['[::]:8078', '[::1]:8078', '[2001:db8::5]:80']),
+    # A wildcard and one address of it on the same port are two sockets for nginx (it binds the wildcard only).
+    ({'nginx_health_listen': ['8078', '127.0.0.1:8078']}, LIMIT, 'health_listen', ['8078', '127.0.0.1:8078']),
+    ({'nginx_health_listen': ['8078', '127.0.0.1:8078', '0.0.0.0:8077']}, LIMIT, 'health_urls',
+     ['http://127.0.0.1:8078/health', 'http://127.0.0.1:8077/health']),
+    ({'nginx_health_listen': ['[::]:8078', '10.0.0.5:65535'], 'nginx_health_path': '/lb/health'}, LIMIT, 'health_urls',
+     ['http://[::1]:8078/lb/health', 'http://10.0.0.5:65535/lb/health']),
+    # The status server's port, once the status server is off.
+    ({'nginx_health_listen': ['8079'], 'nginx_status_enabled': False}, LIMIT, 'health_listen', ['8079']),
+    ({'nginx_health_path': '/'}, LIMIT, 'health_path', '/'),
+    ({'nginx_health_path': '/a-b_c.d~e/'}, LIMIT, 'health_path', '/a-b_c.d~e/'),
     ({'nginx_multi_accept': 'yes'}, LIMIT, 'multi_accept', True),
     ({'nginx_server_tokens': 'false'}, LIMIT, 'server_tokens', False),
     ({'nginx_apt_cache_valid_time': '0'}, LIMIT, 'apt_cache_valid_time', 0),
@@ -149,6 +167,14 @@ TIME = 'must be an nginx time such as 500ms, 60s, 5m or 1h30m, got %s'
 CONTROL = 'must not contain control characters (newline, tab, NUL, ...), got %s'
 SYNTAX = ('is not complete nginx syntax (%s): braces must balance, quotes close, and every directive end with ";" '
           'or a block')
+
+LISTEN = 'must be a port such as 8078, or an IP address and a port such as 10.0.0.5:8078 or [::]:8078, got %s'
+HOST_NAME = ('must be an IP address and a port, not a host name (nginx would listen on what the name resolves to when '
+             'it starts), got %s')
+HEALTH_START = 'nginx_health_path must start with "/", got %s'
+HEALTH_CHARACTERS = 'nginx_health_path may only hold letters, digits and "/", ".", "_", "~", "-", got %s'
+HEALTH_NORMALIZED = ('nginx_health_path must not hold "//", "." or ".." parts (nginx matches the request path once it '
+                     'resolved them, so it would never be answered), got %s')
 
 NGINX_BAD = [
     pytest.param({'nginx_worker_processes': 0}, LIMIT, PROCESSES % '"0"', id='worker_processes-0'),
@@ -256,6 +282,42 @@ NGINX_BAD = [
                    'characters, got %s' % shown, id='status_path-' + name)
       for name, path, shown in [('root', '/', '"/"'), ('relative', 'status', '"status"'),
                                 ('space', '/a b', '"/a b"'), ('newline', '/status\n', '"/status\\n"')]],
+    *[pytest.param({'nginx_health_listen': ['8078', listen]}, LIMIT, 'nginx_health_listen[1]: ' + message,
+                   id='health_listen-' + name)
+      for name, listen, message in [
+          ('port-0', '0', 'port must be a whole number from 1 to 65535, got "0"'),
+          ('port-big', '65536', 'port must be a whole number from 1 to 65535, got "65536"'),
+          ('port-word', '10.0.0.5:http', 'port must be a whole number from 1 to 65535, got "10.0.0.5:http"'),
+          ('ipv6-port-empty', '[::]:', 'port must be a whole number from 1 to 65535, got "[::]:"'),
+          ('host-name', 'proxy-1.example.com:8078', HOST_NAME % '"proxy-1.example.com:8078"'),
+          ('localhost', 'localhost:8078', HOST_NAME % '"localhost:8078"'),
+          ('no-port', '10.0.0.5', LISTEN % '"10.0.0.5"'),
+          ('ipv6-no-port', '[::]', LISTEN % '"[::]"'),
+          ('ipv6-no-brackets', '::1:8078', LISTEN % '"::1:8078"'),
+          ('ipv6-scope', '[fe80::1%eth0]:8078', LISTEN % '"[fe80::1%eth0]:8078"'),
+          ('bad-ipv4', '10.0.0.300:8078', LISTEN % '"10.0.0.300:8078"'),
+          ('negative', '-1', LISTEN % '"-1"'),
+          ('empty', '', LISTEN % '""'),
+          ('space', '8078 default_server', LISTEN % '"8078 default_server"'),
+          ('newline', '8078;\nuser root', LISTEN % '"8078;\\nuser root"'),
+          ('status-port', '8079', '"8079" takes the port of nginx\'s status server (nginx_status_listen 127.0.0.1:8079); '
+                                  'choose another port'),
+          ('status-port-loopback', '127.0.0.1:8079', '"127.0.0.1:8079" takes the port of nginx\'s status server '
+                                                     '(nginx_status_listen 127.0.0.1:8079); choose another port'),
+          ('twice', '0.0.0.0:8078', '"0.0.0.0:8078" is the same address and port as nginx_health_listen[0] (nginx '
+                                    'listens on each once)'),
+      ]],
+    *[pytest.param({'nginx_health_path': path}, LIMIT, message % shown, id='health_path-' + name)
+      for name, path, message, shown in [
+          ('relative', 'health', HEALTH_START, '"health"'), ('empty', '', HEALTH_START, '""'),
+          ('space', '/a b', HEALTH_CHARACTERS, '"/a b"'), ('newline', '/health\n', HEALTH_CHARACTERS, '"/health\\n"'),
+          ('variable', '/$uri', HEALTH_CHARACTERS, '"/$uri"'), ('brace', '/h{', HEALTH_CHARACTERS, '"/h{"'),
+          ('semicolon', '/h;return', HEALTH_CHARACTERS, '"/h;return"'), ('query', '/h?x=1', HEALTH_CHARACTERS, '"/h?x=1"'),
+          ('quote', '/h"', HEALTH_CHARACTERS, '"/h\\""'), ('non-ascii', '/h\u00e9', HEALTH_CHARACTERS, '"/h\\xe9"'),
+          ('double-slash', '//health', HEALTH_NORMALIZED, '"//health"'),
+          ('dot-dot', '/a/../health', HEALTH_NORMALIZED, '"/a/../health"'),
+          ('dot', '/./health', HEALTH_NORMALIZED, '"/./health"'), ('trailing-dot', '/health/.', HEALTH_NORMALIZED, '"/health/."'),
+      ]],
     pytest.param({'nginx_error_log': 'off'}, LIMIT,
                  'nginx_error_log (a path or "stderr") must be an absolute path (start with "/"), got "off"',
                  id='error_log-off'),     # nginx would write to a file called "off"
@@ -313,6 +375,50 @@ def test_an_rlimit_below_connections_and_above_the_hard_limit_gets_both_messages
 @pytest.mark.parametrize('variables, limit, message', NGINX_BAD)
 def test_nginx_bad_input_has_one_message(variables, limit, message):
     assert_one_error(server_models.build_nginx, variables, limit, message)
+
+
+def test_each_bad_health_listen_gets_its_own_message():
+    with pytest.raises(ModelError) as exc:
+        server_models.build_nginx({'nginx_health_listen': ['99999', 'proxy:80', '8078', '8078'],
+                                   'nginx_health_path': 'health'}, LIMIT)
+    assert exc.value.errors == [
+        'nginx_health_listen[0]: port must be a whole number from 1 to 65535, got "99999"',
+        'nginx_health_listen[1]: ' + HOST_NAME % '"proxy:80"',
+        'nginx_health_listen[3]: "8078" is the same address and port as nginx_health_listen[2] (nginx listens on each once)',
+        HEALTH_START % '"health"',
+    ]
+
+
+def test_the_drain_flag_is_the_constant_unless_a_test_gives_another():
+    assert server_models.build_nginx({}, LIMIT).drain_flag == server_models.DRAIN_FLAG == '/var/lib/websocket-nginx/draining'
+    assert server_models.build_nginx({}, LIMIT, drain_flag='/tmp/x/draining').drain_flag == '/tmp/x/draining'
+    with pytest.raises(ModelError) as exc:
+        server_models.build_nginx({}, LIMIT, drain_flag='/tmp/$x')
+    assert exc.value.errors == ['drain_flag must not contain "$" (nginx would read it as a variable), got "/tmp/$x"']
+
+
+@settings(max_examples=400, deadline=None, derandomize=True, database=None)
+@given(value=st.one_of(st.text(max_size=30), st.from_regex(r'\[?[0-9a-f:.]{0,12}\]?:[0-9]{1,6}', fullmatch=True),
+                       st.integers(-5, 70000).map(str)))
+def test_a_health_listen_is_refused_or_one_socket_with_a_port(value):
+    try:
+        config = server_models.build_nginx({'nginx_health_listen': [value], 'nginx_status_enabled': False}, LIMIT)
+    except ModelError as exc:
+        (error,) = exc.errors
+        assert error.startswith('nginx_health_listen[0]: '), error
+        return
+    (listen,) = config.health_listen
+    port = int(listen.rsplit(':', 1)[-1])
+    assert 1 <= port <= 65535 and listen.rsplit(':', 1)[-1] == str(port)
+    assert config.health_urls == ['http://%s%s' % (nv_local(listen), '/health')]
+
+
+def nv_local(listen):
+    """Where this host reaches a health listen (wildcards as loopback), worked out here independently."""
+    if ':' not in listen:
+        return '127.0.0.1:' + listen
+    host, port = listen.rsplit(':', 1)
+    return {'0.0.0.0': '127.0.0.1', '[::]': '[::1]'}.get(host, host) + ':' + port
 
 
 def test_nginx_several_problems_are_all_reported():

@@ -189,6 +189,8 @@ GOLDEN_SITES = {
 NGINX_VARIANTS = {
     'defaults': {},
     'no-status': {'nginx_status_enabled': False},
+    # The health server for external load balancers, on every IPv4 and IPv6 address and on a loopback one (nginx -t binds).
+    'health': {'nginx_health_listen': ['8078', '[::]:8078', '127.0.0.1:8077'], 'nginx_health_path': '/lb/health'},
     'variant': {
         'nginx_user': 'www-data',
         'nginx_websocket_capacity': 800,
