@@ -11,12 +11,12 @@ export ANSIBLE_FORCE_COLOR := 0
 export PY_COLORS := 0
 export ANSIBLE_NOCOLOR := 1
 export NO_COLOR := 1
-MOLECULE_SCENARIOS ?= default cluster
+MOLECULE_SCENARIOS ?= default cluster fleet
 DEMO_PORT ?= 8080
 DEMO_TLS_PORT ?= 8443
 DEMO_PORTS := WSN_DEMO_PORT=$(DEMO_PORT) WSN_DEMO_TLS_PORT=$(DEMO_TLS_PORT)
 
-.PHONY: help setup venv docker test-tools demo demo-destroy test checks lint unit role-docs roles-check build-check sanity compat molecule bench bench-versus clean
+.PHONY: help setup venv docker test-tools demo demo-destroy test checks lint unit role-docs roles-check build-check sanity compat molecule bench bench-versus bench-fleet clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -100,6 +100,9 @@ bench: setup ## Capacity benchmark, not part of make test (about 11 min): table 
 
 bench-versus: setup ## Our roles vs geerlingguy.nginx on the seed's job over SSH and docker, not part of make test (about 9 min): table + tests/output/bench/versus.json
 	python tests/benchmarks/bench_versus.py $(BENCH_VERSUS_ARGS)
+
+bench-fleet: setup ## Rolling changes, failover and drain of three proxies, not part of make test (about 8 min): table + tests/output/bench/fleet.json
+	python tests/benchmarks/bench_fleet.py $(BENCH_FLEET_ARGS)
 
 clean: ## Remove build output (not .venv)
 	rm -rf build tests/output

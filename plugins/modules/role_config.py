@@ -129,8 +129,10 @@ from ansible.module_utils.basic import AnsibleModule
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            role=dict(type='str', required=True, choices=['nginx', 'websocket_proxy', 'echo_backend', 'nginx_exporter']),
+            role=dict(type='str', required=True,
+                      choices=['nginx', 'websocket_proxy', 'echo_backend', 'nginx_exporter', 'keepalived']),
             nginx_build=dict(type='str'),
+            proxy_checks=dict(type='list', elements='dict'),
         ),
         supports_check_mode=True,
     )

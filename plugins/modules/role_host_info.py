@@ -300,12 +300,10 @@ class _SockAddrIn6(ctypes.Structure):
 
 
 class _IfAddrs(ctypes.Structure):
-    pass
-
-
-_IfAddrs._fields_ = [('next', ctypes.POINTER(_IfAddrs)), ('name', ctypes.c_char_p), ('flags', ctypes.c_uint),
-                     ('address', ctypes.POINTER(_SockAddr)), ('netmask', ctypes.POINTER(_SockAddr)),
-                     ('broadcast', ctypes.POINTER(_SockAddr)), ('data', ctypes.c_void_p)]
+    # "next" points to another _IfAddrs: declared untyped here (the class is not defined yet), cast where read.
+    _fields_ = [('next', ctypes.c_void_p), ('name', ctypes.c_char_p), ('flags', ctypes.c_uint),
+                ('address', ctypes.POINTER(_SockAddr)), ('netmask', ctypes.POINTER(_SockAddr)),
+                ('broadcast', ctypes.POINTER(_SockAddr)), ('data', ctypes.c_void_p)]
 
 
 def _packed_address(pointer):
@@ -347,7 +345,7 @@ def interfaces_getifaddrs():
         entry = head
         while entry:
             item = entry.contents
-            entry = item.next
+            entry = ctypes.cast(item.next, ctypes.POINTER(_IfAddrs))
             name = item.name.decode('utf-8', 'replace')
             # An alias label (eth0:1) names its addresses, which belong to the link eth0.
             addresses = found.setdefault(name.split(':', 1)[0], {'ipv4': [], 'ipv6': []})

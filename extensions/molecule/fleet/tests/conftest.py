@@ -102,10 +102,14 @@ def site_playbook(*args, extra_vars=None, timeout=600):
     return wsn_e2e.run_playbook("websocket.nginx.site", *args, extra_vars=extra_vars, timeout=timeout)
 
 
-@pytest.fixture(scope="session")
-def fleet_sites():
+def inventory_sites():
     """The proxies' sites as the inventory gives them (the tests change copies)."""
     import yaml
 
     molecule = yaml.safe_load((SCENARIO_DIR / "molecule.yml").read_text())
     return molecule["provisioner"]["inventory"]["group_vars"]["websocket_proxies"]["fleet_sites"]
+
+
+@pytest.fixture(scope="session")
+def fleet_sites():
+    return inventory_sites()

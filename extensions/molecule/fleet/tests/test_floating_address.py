@@ -43,24 +43,46 @@ def test_the_address_is_on_one_proxy_and_serves():
     assert echoes_through_floating_address()
 
 
-def test_nginx_stopped_gives_the_address_away_and_it_does_not_come_back_without_preempt():
+def fail_the_holder(stop, start, while_stopped=lambda proxy: None):
+    """Stop the proxy holding the address with ``stop``; time the first echo through the address; call
+    ``while_stopped`` with the proxy, then ``start`` it again. WebSockets on the other proxies echo meanwhile.
+    ``(stopped proxy, new holder, seconds)``."""
     wait_for_backups(PROXIES)
     first = holder()
     others = [proxy for proxy in PROXIES if proxy != first]
     live = {proxy: EchoingWebSockets(ws_url(proxy), 5) for proxy in others}
     try:
         started = time.monotonic()
-        code, output = docker_exec(first, "systemctl", "stop", "nginx")
-        assert code == 0, output
+        stop(first)
         seconds = seconds_until_floating_address_serves(started)
         new = holder()
         assert new in others
-        wait_until(lambda: vrrp_state(first) == "FAULT", 10, what=f"{first} in FAULT")
+        while_stopped(first)
     finally:
-        docker_exec(first, "systemctl", "start", "nginx")
+        start(first)
         dropped = {proxy: websockets.finish() for proxy, websockets in live.items()}
     assert dropped == dict.fromkeys(others, 0), dropped
+    return first, new, seconds
 
+
+def systemctl(action):
+    def run(proxy):
+        code, output = docker_exec(proxy, "systemctl", action, "nginx")
+        assert code == 0, output
+    return run
+
+
+def docker(action):
+    def run(proxy):
+        subprocess.run(["docker", action, proxy], check=True, capture_output=True, timeout=60)
+    return run
+
+
+def test_nginx_stopped_gives_the_address_away_and_it_does_not_come_back_without_preempt():
+    def in_fault(proxy):
+        wait_until(lambda: vrrp_state(proxy) == "FAULT", 10, what=f"{proxy} in FAULT")
+
+    first, new, seconds = fail_the_holder(systemctl("stop"), systemctl("start"), in_fault)
     # nginx back: the check passes again (rise 2), the proxy becomes a backup and leaves the address where it is.
     wait_for_backups([first])
     time.sleep(4)  # several advertisements: time enough for a preempting proxy to take the address back
@@ -69,21 +91,8 @@ def test_nginx_stopped_gives_the_address_away_and_it_does_not_come_back_without_
 
 
 def test_a_proxy_that_stops_altogether_gives_the_address_away():
-    wait_for_backups(PROXIES)
-    first = holder()
-    others = [proxy for proxy in PROXIES if proxy != first]
-    live = {proxy: EchoingWebSockets(ws_url(proxy), 5) for proxy in others}
-    try:
-        started = time.monotonic()
-        # Killed, not stopped: keepalived has no time to say goodbye, the others notice the missing adverts.
-        subprocess.run(["docker", "kill", first], check=True, capture_output=True, timeout=30)
-        seconds = seconds_until_floating_address_serves(started)
-        new = holder()
-        assert new in others
-    finally:
-        subprocess.run(["docker", "start", first], check=True, capture_output=True, timeout=60)
-        dropped = {proxy: websockets.finish() for proxy, websockets in live.items()}
-    assert dropped == dict.fromkeys(others, 0), dropped
+    # Killed, not stopped: keepalived has no time to say goodbye, the others notice the missing adverts.
+    first, new, seconds = fail_the_holder(docker("kill"), docker("start"))
     wait_for_backups([first], timeout=60)  # systemd boots, nginx and keepalived start, the check passes
     time.sleep(4)
     assert holder() == new
@@ -94,13 +103,7 @@ def test_with_preempt_on_the_highest_priority_takes_the_address_back():
     wait_for_backups(PROXIES)
     highest = PROXIES[0]  # keepalived_priority auto: the group's first host has the highest
     if holder() == highest:  # make another proxy the holder first
-        code, output = docker_exec(highest, "systemctl", "stop", "nginx")
-        assert code == 0, output
-        try:
-            wait_until(lambda: holds_floating_address(PROXIES[1]) or holds_floating_address(PROXIES[2]), FAILOVER_BOUND,
-                       what="another proxy holding the address")
-        finally:
-            docker_exec(highest, "systemctl", "start", "nginx")
+        fail_the_holder(systemctl("stop"), systemctl("start"))
         wait_for_backups([highest])
     assert holder() != highest
     # keepalived is reloaded, not restarted, with the new setting: the holder keeps the address until then.

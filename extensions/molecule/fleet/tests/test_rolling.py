@@ -103,4 +103,4 @@ def test_a_change_failing_on_the_canary_stops_the_rollout_before_the_others(flee
     # Nothing ran on them after the canary failed: their hosts do not appear in the proxy play's batches.
     proxy_play = output[output.index("PLAY [Deploy nginx as WebSocket proxy"):]
     for proxy in REST:
-        assert f"[{proxy}]" not in proxy_play.split("PLAY RECAP")[0], proxy
+        assert f"[{proxy}]" not in proxy_play.split("PLAY RECAP", maxsplit=1)[0], proxy

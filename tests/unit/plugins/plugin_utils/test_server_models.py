@@ -175,6 +175,40 @@ HEALTH_START = 'nginx_health_path must start with "/", got %s'
 HEALTH_CHARACTERS = 'nginx_health_path may only hold letters, digits and "/", ".", "_", "~", "-", got %s'
 HEALTH_NORMALIZED = ('nginx_health_path must not hold "//", "." or ".." parts (nginx matches the request path once it '
                      'resolved them, so it would never be answered), got %s')
+HEALTH_LISTEN_CASES = [
+    ('port-0', '0', 'port must be a whole number from 1 to 65535, got "0"'),
+    ('port-big', '65536', 'port must be a whole number from 1 to 65535, got "65536"'),
+    ('port-word', '10.0.0.5:http', 'port must be a whole number from 1 to 65535, got "10.0.0.5:http"'),
+    ('ipv6-port-empty', '[::]:', 'port must be a whole number from 1 to 65535, got "[::]:"'),
+    ('host-name', 'proxy-1.example.com:8078', HOST_NAME % '"proxy-1.example.com:8078"'),
+    ('localhost', 'localhost:8078', HOST_NAME % '"localhost:8078"'),
+    ('no-port', '10.0.0.5', LISTEN % '"10.0.0.5"'),
+    ('ipv6-no-port', '[::]', LISTEN % '"[::]"'),
+    ('ipv6-no-brackets', '::1:8078', LISTEN % '"::1:8078"'),
+    ('ipv6-scope', '[fe80::1%eth0]:8078', LISTEN % '"[fe80::1%eth0]:8078"'),
+    ('bad-ipv4', '10.0.0.300:8078', LISTEN % '"10.0.0.300:8078"'),
+    ('negative', '-1', LISTEN % '"-1"'),
+    ('empty', '', LISTEN % '""'),
+    ('space', '8078 default_server', LISTEN % '"8078 default_server"'),
+    ('newline', '8078;\nuser root', LISTEN % '"8078;\\nuser root"'),
+    ('status-port', '8079', '"8079" takes the port of nginx\'s status server (nginx_status_listen 127.0.0.1:8079); '
+                            'choose another port'),
+    ('status-port-loopback', '127.0.0.1:8079', '"127.0.0.1:8079" takes the port of nginx\'s status server '
+                                               '(nginx_status_listen 127.0.0.1:8079); choose another port'),
+    ('twice', '0.0.0.0:8078', '"0.0.0.0:8078" is the same address and port as nginx_health_listen[0] (nginx '
+                              'listens on each once)'),
+]
+HEALTH_PATH_CASES = [
+    ('relative', 'health', HEALTH_START, '"health"'), ('empty', '', HEALTH_START, '""'),
+    ('space', '/a b', HEALTH_CHARACTERS, '"/a b"'), ('newline', '/health\n', HEALTH_CHARACTERS, '"/health\\n"'),
+    ('variable', '/$uri', HEALTH_CHARACTERS, '"/$uri"'), ('brace', '/h{', HEALTH_CHARACTERS, '"/h{"'),
+    ('semicolon', '/h;return', HEALTH_CHARACTERS, '"/h;return"'), ('query', '/h?x=1', HEALTH_CHARACTERS, '"/h?x=1"'),
+    ('quote', '/h"', HEALTH_CHARACTERS, '"/h\\""'), ('non-ascii', '/h\u00e9', HEALTH_CHARACTERS, '"/h\\xe9"'),
+    ('double-slash', '//health', HEALTH_NORMALIZED, '"//health"'),
+    ('dot-dot', '/a/../health', HEALTH_NORMALIZED, '"/a/../health"'),
+    ('dot', '/./health', HEALTH_NORMALIZED, '"/./health"'), ('trailing-dot', '/health/.', HEALTH_NORMALIZED, '"/health/."'),
+]
+
 
 NGINX_BAD = [
     pytest.param({'nginx_worker_processes': 0}, LIMIT, PROCESSES % '"0"', id='worker_processes-0'),
@@ -284,40 +318,9 @@ NGINX_BAD = [
                                 ('space', '/a b', '"/a b"'), ('newline', '/status\n', '"/status\\n"')]],
     *[pytest.param({'nginx_health_listen': ['8078', listen]}, LIMIT, 'nginx_health_listen[1]: ' + message,
                    id='health_listen-' + name)
-      for name, listen, message in [
-          ('port-0', '0', 'port must be a whole number from 1 to 65535, got "0"'),
-          ('port-big', '65536', 'port must be a whole number from 1 to 65535, got "65536"'),
-          ('port-word', '10.0.0.5:http', 'port must be a whole number from 1 to 65535, got "10.0.0.5:http"'),
-          ('ipv6-port-empty', '[::]:', 'port must be a whole number from 1 to 65535, got "[::]:"'),
-          ('host-name', 'proxy-1.example.com:8078', HOST_NAME % '"proxy-1.example.com:8078"'),
-          ('localhost', 'localhost:8078', HOST_NAME % '"localhost:8078"'),
-          ('no-port', '10.0.0.5', LISTEN % '"10.0.0.5"'),
-          ('ipv6-no-port', '[::]', LISTEN % '"[::]"'),
-          ('ipv6-no-brackets', '::1:8078', LISTEN % '"::1:8078"'),
-          ('ipv6-scope', '[fe80::1%eth0]:8078', LISTEN % '"[fe80::1%eth0]:8078"'),
-          ('bad-ipv4', '10.0.0.300:8078', LISTEN % '"10.0.0.300:8078"'),
-          ('negative', '-1', LISTEN % '"-1"'),
-          ('empty', '', LISTEN % '""'),
-          ('space', '8078 default_server', LISTEN % '"8078 default_server"'),
-          ('newline', '8078;\nuser root', LISTEN % '"8078;\\nuser root"'),
-          ('status-port', '8079', '"8079" takes the port of nginx\'s status server (nginx_status_listen 127.0.0.1:8079); '
-                                  'choose another port'),
-          ('status-port-loopback', '127.0.0.1:8079', '"127.0.0.1:8079" takes the port of nginx\'s status server '
-                                                     '(nginx_status_listen 127.0.0.1:8079); choose another port'),
-          ('twice', '0.0.0.0:8078', '"0.0.0.0:8078" is the same address and port as nginx_health_listen[0] (nginx '
-                                    'listens on each once)'),
-      ]],
+      for name, listen, message in HEALTH_LISTEN_CASES],
     *[pytest.param({'nginx_health_path': path}, LIMIT, message % shown, id='health_path-' + name)
-      for name, path, message, shown in [
-          ('relative', 'health', HEALTH_START, '"health"'), ('empty', '', HEALTH_START, '""'),
-          ('space', '/a b', HEALTH_CHARACTERS, '"/a b"'), ('newline', '/health\n', HEALTH_CHARACTERS, '"/health\\n"'),
-          ('variable', '/$uri', HEALTH_CHARACTERS, '"/$uri"'), ('brace', '/h{', HEALTH_CHARACTERS, '"/h{"'),
-          ('semicolon', '/h;return', HEALTH_CHARACTERS, '"/h;return"'), ('query', '/h?x=1', HEALTH_CHARACTERS, '"/h?x=1"'),
-          ('quote', '/h"', HEALTH_CHARACTERS, '"/h\\""'), ('non-ascii', '/h\u00e9', HEALTH_CHARACTERS, '"/h\\xe9"'),
-          ('double-slash', '//health', HEALTH_NORMALIZED, '"//health"'),
-          ('dot-dot', '/a/../health', HEALTH_NORMALIZED, '"/a/../health"'),
-          ('dot', '/./health', HEALTH_NORMALIZED, '"/./health"'), ('trailing-dot', '/health/.', HEALTH_NORMALIZED, '"/health/."'),
-      ]],
+      for name, path, message, shown in HEALTH_PATH_CASES],
     pytest.param({'nginx_error_log': 'off'}, LIMIT,
                  'nginx_error_log (a path or "stderr") must be an absolute path (start with "/"), got "off"',
                  id='error_log-off'),     # nginx would write to a file called "off"
