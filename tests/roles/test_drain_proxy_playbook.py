@@ -68,16 +68,30 @@ def set_state(tmp_path, name, state, priority=100):
         temporary.replace(path)   # as keepalived's notify script should: never half a file
 
 
-def run_drain(tmp_path, *extra_vars, proxies=PROXIES, timeout=300):
+def run_drain(tmp_path, *extra_vars, proxies=PROXIES, timeout=300, on_line=None):
+    """``(returncode, output)`` of the playbook; ``on_line`` is called with each line of output as it comes."""
     inventory = write_inventory(tmp_path, proxies)
     arguments = [argument for value in extra_vars for argument in ("-e", value)]
-    result = subprocess.run(
+    process = subprocess.Popen(
         ["ansible-playbook", "-i", str(inventory), str(PLAYBOOK), "-e", "ansible_become=false", *arguments],
-        capture_output=True, text=True, cwd=str(tmp_path),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=str(tmp_path),
         env={**BASE_ENV, "ANSIBLE_STDOUT_CALLBACK": "default", "ANSIBLE_CALLBACK_RESULT_FORMAT": "json"},
-        timeout=timeout, check=False,
     )
-    return result.returncode, result.stdout + result.stderr
+    watchdog = threading.Timer(timeout, process.kill)  # bounded: a hung run is killed and fails the test
+    watchdog.start()
+    lines = []
+    try:
+        for line in process.stdout:
+            lines.append(line)
+            if on_line is not None:
+                on_line(line)
+        process.wait()
+    finally:
+        watchdog.cancel()
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    return process.returncode, "".join(lines)
 
 
 def flags(tmp_path, proxies=PROXIES):
@@ -305,26 +319,18 @@ def test_a_whole_drain_prints_the_count_as_it_falls(proxy, tmp_path):
     with contextlib.ExitStack() as stack:
         sockets = open_websockets(stack, proxy.url("/a/"), 2)
 
-        def close_them():
-            # Once the drain started, one after the first counts, the other a little later: the count falls 2, 1, 0.
-            deadline = time.monotonic() + 120
-            while not keepalived.drained and time.monotonic() < deadline:
-                time.sleep(0.1)
-            time.sleep(3)
-            sockets[0].close()
-            time.sleep(3)
-            sockets[1].close()
+        def close_one(line):
+            # Each count seen makes one client leave: the count falls 2, 1, 0 whatever the speed of the run.
+            if sockets and re.search(r'"msg": "proxy-1: %d WebSockets? open' % len(sockets), line):
+                sockets.pop().close()
 
-        closer = threading.Thread(target=close_them, daemon=True)
-        closer.start()
         try:
             returncode, output = run_drain(tmp_path, json.dumps(variables), "drain_proxy=proxy-1",
                                            "drain_proxy_poll_interval=1", "drain_proxy_timeout=60",
-                                           "drain_proxy_back_timeout=20")
+                                           "drain_proxy_back_timeout=20", on_line=close_one)
         finally:
             keepalived.stopping.set()
             keepalived.join(5)
-            closer.join(10)
     assert returncode == 0, output
     counts = [(int(count), int(seconds)) for count, seconds in re.findall(
         r'"msg": "proxy-1: (\d+) WebSockets? open, (\d+) s into the drain"', output)]
