@@ -187,11 +187,16 @@ def by_server(report):
 
 @live
 def test_stub_status_numbers_of_a_real_nginx(proxy):
-    first = ns.status_report(proxy.status_url)
-    for _request in range(3):
-        assert proxy.nginx.get() == (200, b'not the status page')
-    second = ns.status_report(proxy.status_url)
-    # Three requests and the second report's own, each on a connection of its own.
+    # Three requests and the second report's own, each on a connection of its own. Another test running beside
+    # this one may connect here once (a probe of a loopback port it found free a moment before nginx took it): the
+    # numbers are read again then; a count that is wrong every time still fails.
+    for _attempt in range(3):
+        first = ns.status_report(proxy.status_url)
+        for _request in range(3):
+            assert proxy.nginx.get() == (200, b'not the status page')
+        second = ns.status_report(proxy.status_url)
+        if second['accepts'] == first['accepts'] + 4:
+            break
     assert second['accepts'] == first['accepts'] + 4
     assert second['handled'] == second['accepts'] and second['dropped'] == 0
     assert second['requests'] == first['requests'] + 4
