@@ -80,6 +80,18 @@ def holds_floating_address(container):
     return code == 0 and f" {FLOATING}/" in output
 
 
+def keepalived_log(proxies=PROXIES, lines=15):
+    """The end of keepalived's journal on each proxy, for the message of a failed assertion."""
+    logs = []
+    for proxy in proxies:
+        try:
+            logs.append(f"--- {proxy}\n" + wsn_e2e.docker_exec(proxy, "journalctl", "-u", "keepalived", "-n", str(lines),
+                                                             "--no-pager", "-o", "short-precise")[1])
+        except docker.errors.APIError as error:
+            logs.append(f"--- {proxy}: {error}")
+    return "\n".join(logs)
+
+
 def holder():
     """The proxy the floating address is on (exactly one)."""
     holders = [proxy for proxy in PROXIES if holds_floating_address(proxy)]

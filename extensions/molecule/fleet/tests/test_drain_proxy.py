@@ -12,8 +12,8 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-from conftest import (ADDRESSES, FLOATING, PROXIES, holder, holds_floating_address, run, vrrp_state, wait_until,
-                      ws_url)
+from conftest import (ADDRESSES, FLOATING, PROXIES, holder, holds_floating_address, keepalived_log, run, vrrp_state,
+                      wait_until, ws_url)
 from wsn_e2e import BackgroundPlaybook, EchoingWebSockets, docker_exec, ws_connect
 
 DRAIN_PROXY = Path(__file__).resolve().parents[4] / "playbooks" / "drain_proxy.yml"
@@ -112,6 +112,6 @@ def test_drain_moves_the_address_keeps_the_proxys_websockets_and_puts_it_back():
     # Back in service: the health endpoint answers 200, it is a backup (no preemption), it serves.
     assert f"{drained} is back in service" in flat, flat
     assert health(drained) == (200, "ok\n")
-    assert vrrp_state(drained) == "BACKUP" and not holds_floating_address(drained)
+    assert vrrp_state(drained) == "BACKUP" and not holds_floating_address(drained), keepalived_log()
     assert echo_once(ws_url(drained))
     print(f"drain of {drained} (deadline {DEADLINE} s): playbook {seconds:.1f} s; address moved to {new_holder}")

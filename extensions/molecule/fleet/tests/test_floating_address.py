@@ -9,8 +9,8 @@ tests/benchmarks/bench_fleet.py takes the median and worst of several tries.
 import subprocess
 import time
 
-from conftest import (FLOATING, PROXIES, holder, holds_floating_address, site_playbook, vrrp_state, wait_until,
-                      ws_url)
+from conftest import (FLOATING, PROXIES, holder, holds_floating_address, keepalived_log, site_playbook, vrrp_state,
+                      wait_until, ws_url)
 from wsn_e2e import EchoingWebSockets, docker_exec, ws_connect
 
 FAILOVER_BOUND = 20  # seconds: a bound for the test to end, not a target (the figure is printed)
@@ -86,7 +86,7 @@ def test_nginx_stopped_gives_the_address_away_and_it_does_not_come_back_without_
     # nginx back: the check passes again (rise 2), the proxy becomes a backup and leaves the address where it is.
     wait_for_backups([first])
     time.sleep(4)  # several advertisements: time enough for a preempting proxy to take the address back
-    assert holder() == new and not holds_floating_address(first)
+    assert holder() == new and not holds_floating_address(first), keepalived_log()
     print(f"failover, nginx stopped on {first}: {seconds:.2f} s until an echo through {FLOATING} (now on {new})")
 
 
@@ -95,7 +95,7 @@ def test_a_proxy_that_stops_altogether_gives_the_address_away():
     first, new, seconds = fail_the_holder(docker("kill"), docker("start"))
     wait_for_backups([first], timeout=60)  # systemd boots, nginx and keepalived start, the check passes
     time.sleep(4)
-    assert holder() == new
+    assert holder() == new, keepalived_log()
     print(f"failover, {first} killed: {seconds:.2f} s until an echo through {FLOATING} (now on {new})")
 
 
