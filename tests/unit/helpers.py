@@ -13,7 +13,9 @@ import asyncio
 import contextlib
 import http.server
 import json
+import itertools
 import logging
+import os
 import re
 import socket
 import ssl
@@ -53,12 +55,36 @@ def ansible_wording(message):
     return re.sub(r"<class '(\w+)'>", r'\1', message)
 
 
+# The ports free_closed_port hands out: below the kernel's ephemeral range (32768-60999 on Debian), so that no server
+# given a port by the kernel (bind to port 0), no outgoing connection and no port docker publishes for the molecule
+# scenarios running beside the unit tests can take one a test has picked; and a block of its own for each
+# pytest-xdist worker, in turn, so that two workers never pick the same one. (With ports from the kernel, a port one
+# test picked and had not bound yet was now and then given to another test's server.)
+PORT_BLOCK = 3000
+PORT_BASE = 20000
+_next_port = itertools.count()
+
+
+def _port_block_start():
+    worker = os.environ.get('PYTEST_XDIST_WORKER', '')  # gw0, gw1, ...; empty without xdist
+    index = int(worker[2:]) + 1 if worker.startswith('gw') and worker[2:].isdigit() else 0
+    return PORT_BASE + (index % 4) * PORT_BLOCK
+
+
 def free_closed_port(host=LOOPBACK):
-    """A port that was free a moment ago and has no listener now (connection refused)."""
+    """A port that was free a moment ago and has no listener now (connection refused): the next one of this
+    process's block that can be bound."""
     family = socket.AF_INET6 if ':' in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
+    start = _port_block_start()
+    for _attempt in range(PORT_BLOCK):
+        port = start + next(_next_port) % PORT_BLOCK
+        with socket.socket(family, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind((host, port))
+            except OSError:  # taken, or still in TIME_WAIT: the next one
+                continue
+        return port
+    raise RuntimeError('no free port in %d-%d' % (start, start + PORT_BLOCK - 1))
 
 
 # ---------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import pytest
 import testinfra
 
 from conftest import INVENTORY, PROXY
-from wsn_e2e import EchoingWebSockets, published_address, ws_connect
+from wsn_e2e import EchoingWebSockets, published_address, ws_open
 
 NAME = "proxy.wsn-cluster.test"
 PEBBLE = "wsn-cluster-acme"
@@ -64,7 +64,7 @@ def renew(proxy, force=True):
 
 
 def test_the_site_serves_wss_with_its_certificate_from_the_acme_server(proxy):
-    with ws_connect(wss_url(), ssl=tls_context(), server_hostname=NAME) as ws:
+    with ws_open(wss_url(), ssl=tls_context(), server_hostname=NAME) as ws:
         ws.send("over wss with an ACME certificate")
         assert ws.recv(timeout=10) == "over wss with an ACME certificate"
     assert served_serial()
@@ -146,6 +146,6 @@ def test_a_renewal_the_acme_server_refuses_leaves_the_certificate_serving(proxy,
                               "{ systemctl reset-failed websocket-nginx-acme-renew.service || true; }")
     assert served_serial() == before
     assert proxy.file(f"{TLS_DIR}/acme.key").content_string == key
-    with ws_connect(wss_url(), ssl=tls_context(), server_hostname=NAME) as ws:
+    with ws_open(wss_url(), ssl=tls_context(), server_hostname=NAME) as ws:
         ws.send("still served")
         assert ws.recv(timeout=10) == "still served"
