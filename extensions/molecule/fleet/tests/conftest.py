@@ -80,13 +80,13 @@ def holds_floating_address(container):
     return code == 0 and f" {FLOATING}/" in output
 
 
-def keepalived_log(proxies=PROXIES, lines=15):
+def keepalived_log(proxies=tuple(PROXIES), lines=15):
     """The end of keepalived's journal on each proxy, for the message of a failed assertion."""
     logs = []
     for proxy in proxies:
+        command = ["journalctl", "-u", "keepalived", "-n", str(lines), "--no-pager", "-o", "short-precise"]
         try:
-            logs.append(f"--- {proxy}\n" + wsn_e2e.docker_exec(proxy, "journalctl", "-u", "keepalived", "-n", str(lines),
-                                                             "--no-pager", "-o", "short-precise")[1])
+            logs.append(f"--- {proxy}\n" + wsn_e2e.docker_exec(proxy, *command)[1])
         except docker.errors.APIError as error:
             logs.append(f"--- {proxy}: {error}")
     return "\n".join(logs)
