@@ -162,11 +162,11 @@ def echoes_through_floating_address():
 
 
 def stop_nginx(proxy):
-    fleet.run(proxy, 'systemctl', 'stop', 'nginx')
+    fleet.run(proxy, 'systemctl', 'stop', 'nginx', reads=False)
 
 
 def start_nginx(proxy):
-    fleet.run(proxy, 'systemctl', 'start', 'nginx')
+    fleet.run(proxy, 'systemctl', 'start', 'nginx', reads=False)
 
 
 def kill(proxy):

@@ -34,10 +34,17 @@ def ws_url(proxy_or_address, path="/ws/"):
     return f"ws://{ADDRESSES.get(proxy_or_address, proxy_or_address)}{path}"
 
 
-def run(container, *command):
-    """A command in a container; its output (it must succeed)."""
-    code, output = wsn_e2e.docker_exec(container, *command)
-    assert code == 0, f"{' '.join(command)} on {container}: {output}"
+def run(container, *command, reads=True):
+    """A command in a container; its output (it must succeed).
+
+    A command that ``reads`` (prints what it read) is run again, up to three times, when its output comes back
+    empty: under the load of make test, docker was seen to return an exec's output empty (a ``cat`` of a file of
+    several hundred bytes, exit status 0)."""
+    for _attempt in range(3 if reads else 1):
+        code, output = wsn_e2e.docker_exec(container, *command)
+        assert code == 0, f"{' '.join(command)} on {container}: {output}"
+        if output:
+            break
     return output
 
 
@@ -65,18 +72,26 @@ def log_since(container, offset, path=ERROR_LOG):
 
 def vrrp_state(container):
     """keepalived's state on the proxy, as its notify script wrote it (None when it has written none)."""
-    try:
-        code, output = wsn_e2e.docker_exec(container, "cat", STATE_FILE)
-    except docker.errors.APIError:  # the container is not running
-        return None
-    return json.loads(output)["state"] if code == 0 else None
+    for _attempt in range(3):  # an empty output of docker's: read again (see run)
+        try:
+            code, output = wsn_e2e.docker_exec(container, "cat", STATE_FILE)
+        except docker.errors.APIError:  # the container is not running
+            return None
+        if code != 0:
+            return None
+        if output:
+            return json.loads(output)["state"]
+    return None
 
 
 def holds_floating_address(container):
-    try:
-        code, output = wsn_e2e.docker_exec(container, "ip", "-4", "-o", "addr", "show")
-    except docker.errors.APIError:  # the container is not running
-        return False
+    for _attempt in range(3):  # an empty output of docker's: read again (see run)
+        try:
+            code, output = wsn_e2e.docker_exec(container, "ip", "-4", "-o", "addr", "show")
+        except docker.errors.APIError:  # the container is not running
+            return False
+        if code != 0 or output:
+            break
     return code == 0 and f" {FLOATING}/" in output
 
 

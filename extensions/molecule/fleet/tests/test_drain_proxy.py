@@ -46,7 +46,7 @@ def test_drain_refuses_to_take_out_the_last_proxy_that_can_hold_the_address():
     others = [proxy for proxy in PROXIES if proxy != drained]
     try:
         for proxy in others:  # their check through nginx fails: keepalived puts them in FAULT
-            run(proxy, "systemctl", "stop", "nginx")
+            run(proxy, "systemctl", "stop", "nginx", reads=False)
         for proxy in others:
             wait_until(lambda proxy=proxy: vrrp_state(proxy) == "FAULT", 15, what=f"{proxy} in FAULT")
         playbook = BackgroundPlaybook(DRAIN_PROXY, "-e", f"drain_proxy={drained}")
@@ -54,7 +54,7 @@ def test_drain_refuses_to_take_out_the_last_proxy_that_can_hold_the_address():
         output = " ".join(playbook.output.split())
     finally:
         for proxy in others:
-            run(proxy, "systemctl", "start", "nginx")
+            run(proxy, "systemctl", "start", "nginx", reads=False)
     assert returncode != 0, output
     assert (f"{drained} holds the floating address (keepalived MASTER) and no other proxy of websocket_proxies "
             "could take it over") in output, output
